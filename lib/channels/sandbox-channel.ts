@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import type { Channel, ChannelName, OutboundMessage, Recipient, SendResult } from './channel.js';
+import { PermanentDeliveryError, TransientDeliveryError, type DeliveryError } from './delivery-errors.js';
+
+export interface SandboxSend {
+  deliveryId: string;
+  channel: ChannelName;
+  attempt: number;
+  at: number;
+}
+
+export interface SandboxOptions {
+  latencyMs?: number;
+  /** Fraction of sends answered with a transient error, for exercising retries. */
+  transientFailureRate?: number;
+  random?: () => number;
+}
+
+/**
+ * An in-process stand-in for a provider: it accepts every message and remembers what it was
+ * handed, keyed by delivery id. Used by benchmarks and by tests that are about the pipeline
+ * rather than a provider protocol.
+ */
+export class SandboxChannel<C extends ChannelName = ChannelName> implements Channel<C> {
+  readonly sends: SandboxSend[] = [];
+  private readonly counts = new Map<string, number>();
+
+  constructor(readonly name: C, private readonly options: SandboxOptions = {}) {}
+
+  canReach(recipient: Recipient): boolean {
+    if (this.name === 'email') return Boolean(recipient.email);
+    if (this.name === 'sms') return Boolean(recipient.phone);
+    return recipient.deviceTokens.length > 0;
+  }
+
+  async send(message: OutboundMessage<C>): Promise<SendResult> {
+    if (this.options.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.options.latencyMs));
+    const random = this.options.random ?? Math.random;
+    if (this.options.transientFailureRate && random() < this.options.transientFailureRate) {
+      throw new TransientDeliveryError('sandbox_unavailable', 'sandbox provider briefly unavailable');
+    }
+    this.sends.push({ deliveryId: message.deliveryId, channel: this.name, attempt: message.attempt, at: Date.now() });
+    this.counts.set(message.deliveryId, (this.counts.get(message.deliveryId) ?? 0) + 1);
+    return { providerMessageId: `sandbox-${randomUUID()}`, response: { accepted: true } };
+  }
+
+  /** How many times the provider was handed this delivery. */
+  timesSent(deliveryId: string): number {
+    return this.counts.get(deliveryId) ?? 0;
+  }
+
+  classify(error: unknown): DeliveryError {
+    if (error instanceof TransientDeliveryError || error instanceof PermanentDeliveryError) return error;
+    return new TransientDeliveryError('sandbox_error', error instanceof Error ? error.message : String(error));
+  }
+}

@@ -1,0 +1,220 @@
+import type { Logger } from '../logger.js';
+import { withTransaction, type Pool, type PoolClient } from '../db/pool.js';
+import { Batcher } from '../util/batcher.js';
+import type { EventType } from './catalog/index.js';
+import { eventColumns, rowToEvent, type EventRow, type StoredEvent } from './stored-event.js';
+
+export interface HandlerContext {
+  /** The transaction that also marks the events processed: a handler's writes commit with it. */
+  client: PoolClient;
+  /** True when an operator asked for these events to be handled again. */
+  replay: boolean;
+}
+
+/** Work to run once the transaction has committed (e.g. hand new deliveries to the dispatcher). */
+export type AfterCommit = () => void | Promise<void>;
+
+/**
+ * A durable handler runs inside the claim transaction and must be idempotent: the same event
+ * can reach it again after a crash, a replay or a retry.
+ */
+export interface DurableHandler {
+  name: string;
+  types: readonly EventType[] | '*';
+  handle(events: StoredEvent[], context: HandlerContext): Promise<AfterCommit | void>;
+}
+
+export interface EventProcessorOptions {
+  pool: Pool;
+  handlers: DurableHandler[];
+  logger: Logger;
+  /** Events younger than this are left to the pub/sub path. */
+  graceMs: number;
+  batchSize: number;
+  maxAttempts: number;
+  onProcessed?: (count: number) => void;
+}
+
+export interface ProcessOutcome {
+  processed: number;
+  failed: number;
+}
+
+/**
+ * Claims events with FOR UPDATE SKIP LOCKED, so any number of instances can process the same
+ * hints and sweep the same table without doing any event twice at once.
+ */
+export class EventProcessor {
+  private readonly hints: Batcher<string, void>;
+
+  constructor(private readonly options: EventProcessorOptions) {
+    this.hints = new Batcher<string, void>({
+      run: async (ids) => {
+        await this.processIds([...new Set(ids)]);
+        return ids.map(() => undefined);
+      },
+      maxSize: options.batchSize,
+      lingerMs: 2,
+      maxPending: options.batchSize * 20,
+    });
+  }
+
+  /** A pub/sub hint: the event is probably new and unprocessed. */
+  hint(eventId: string): Promise<void> {
+    return this.hints.add(eventId).catch((error) => {
+      // The sweeper will find the event; a failed fast path is not a lost event.
+      this.options.logger.warn({ err: error, eventId }, 'processing from hint failed; the sweeper will retry');
+    });
+  }
+
+  async processIds(ids: string[], replay = false): Promise<ProcessOutcome> {
+    if (ids.length === 0) return { processed: 0, failed: 0 };
+    return this.claimAndRun(
+      `SELECT ${eventColumns}, process_attempts FROM domain_events
+        WHERE id = ANY($1::uuid[]) AND processed_at IS NULL
+        ORDER BY stored_at FOR UPDATE SKIP LOCKED`,
+      [ids],
+      replay,
+    );
+  }
+
+  /** One sweeper pass: events nobody processed within the grace period (lost hints, crashes, retries). */
+  async sweep(): Promise<ProcessOutcome> {
+    return this.claimAndRun(
+      `SELECT ${eventColumns}, process_attempts FROM domain_events
+        WHERE processed_at IS NULL
+          AND stored_at < now() - make_interval(secs => $1::double precision / 1000)
+          AND (retry_at IS NULL OR retry_at <= now())
+        ORDER BY stored_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [this.options.graceMs, this.options.batchSize],
+      false,
+    );
+  }
+
+  /** Sweeps until a pass finds nothing left to claim. */
+  async sweepAll(): Promise<ProcessOutcome> {
+    const total = { processed: 0, failed: 0 };
+    for (;;) {
+      const pass = await this.sweep();
+      total.processed += pass.processed;
+      total.failed += pass.failed;
+      if (pass.processed + pass.failed < this.options.batchSize) return total;
+    }
+  }
+
+  async drain(): Promise<void> {
+    await this.hints.drain();
+  }
+
+  private async claimAndRun(sql: string, params: unknown[], replay: boolean): Promise<ProcessOutcome> {
+    const afterCommit: AfterCommit[] = [];
+    const outcome = await withTransaction(this.options.pool, async (client) => {
+      const rows = (await client.query<EventRow & { process_attempts: number }>(sql, params)).rows;
+      if (rows.length === 0) return { processed: 0, failed: 0 };
+      const events = rows.map(rowToEvent);
+      const attempts = new Map(rows.map((r) => [r.id, r.process_attempts]));
+      const failures = new Map<string, { handler: string; error: unknown }>();
+
+      for (const handler of this.options.handlers) {
+        const relevant = events.filter((e) => matches(handler, e) && !failures.has(e.id));
+        if (relevant.length === 0) continue;
+        const after = await this.runIsolated(client, handler, relevant, replay, failures);
+        afterCommit.push(...after);
+      }
+
+      const done = events.filter((e) => !failures.has(e.id)).map((e) => e.id);
+      if (done.length > 0) {
+        await client.query(
+          `UPDATE domain_events SET processed_at = now(), process_error = NULL, retry_at = NULL WHERE id = ANY($1::uuid[])`,
+          [done],
+        );
+      }
+      if (failures.size > 0) await this.recordFailures(client, failures, attempts);
+      return { processed: done.length, failed: failures.size };
+    });
+    this.options.onProcessed?.(outcome.processed);
+    for (const after of afterCommit) {
+      try {
+        await after();
+      } catch (error) {
+        this.options.logger.error({ err: error }, 'after-commit step failed; the durable pollers will pick the work up');
+      }
+    }
+    return outcome;
+  }
+
+  /**
+   * Runs a handler on the batch inside a savepoint. If the batch fails, each event is retried
+   * alone so one poison event cannot hold back the rest of its batch.
+   */
+  private async runIsolated(
+    client: PoolClient,
+    handler: DurableHandler,
+    events: StoredEvent[],
+    replay: boolean,
+    failures: Map<string, { handler: string; error: unknown }>,
+  ): Promise<AfterCommit[]> {
+    const attempt = async (batch: StoredEvent[]): Promise<AfterCommit | void> => {
+      await client.query('SAVEPOINT handler');
+      try {
+        const after = await handler.handle(batch, { client, replay });
+        await client.query('RELEASE SAVEPOINT handler');
+        return after;
+      } catch (error) {
+        await client.query('ROLLBACK TO SAVEPOINT handler');
+        throw error;
+      }
+    };
+    try {
+      const after = await attempt(events);
+      return after ? [after] : [];
+    } catch (batchError) {
+      if (events.length === 1) {
+        failures.set(events[0]!.id, { handler: handler.name, error: batchError });
+        return [];
+      }
+      const afters: AfterCommit[] = [];
+      for (const event of events) {
+        try {
+          const after = await attempt([event]);
+          if (after) afters.push(after);
+        } catch (error) {
+          failures.set(event.id, { handler: handler.name, error });
+        }
+      }
+      return afters;
+    }
+  }
+
+  private async recordFailures(
+    client: PoolClient,
+    failures: Map<string, { handler: string; error: unknown }>,
+    attempts: Map<string, number>,
+  ): Promise<void> {
+    const rows = [...failures].map(([eventId, { handler, error }]) => {
+      const attempt = (attempts.get(eventId) ?? 0) + 1;
+      const giveUp = attempt >= this.options.maxAttempts;
+      const message = error instanceof Error ? error.message : String(error);
+      this.options.logger.error(
+        { eventId, handler, attempt, giveUp, err: error },
+        giveUp ? 'event handler failed for the last time; event quarantined' : 'event handler failed; will retry',
+      );
+      // Backoff for the sweeper: 1 s, 2 s, 4 s ... capped at 5 minutes.
+      const retryInMs = Math.min(1_000 * 2 ** (attempt - 1), 300_000);
+      return { id: eventId, handler, error: message.slice(0, 2_000), attempt, give_up: giveUp, retry_ms: retryInMs };
+    });
+    await client.query(
+      `WITH f AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, handler text, error text, attempt int, give_up boolean, retry_ms int)),
+            logged AS (INSERT INTO event_handler_failures (event_id, handler, error) SELECT id, handler, error FROM f)
+       UPDATE domain_events d SET process_attempts = f.attempt, process_error = f.handler || ': ' || f.error,
+              retry_at = now() + make_interval(secs => f.retry_ms / 1000.0),
+              processed_at = CASE WHEN f.give_up THEN now() ELSE NULL END
+         FROM f WHERE d.id = f.id`,
+      [JSON.stringify(rows)],
+    );
+  }
+}
+
+function matches(handler: DurableHandler, event: StoredEvent): boolean {
+  return handler.types === '*' || handler.types.includes(event.type);
+}

@@ -1,0 +1,197 @@
+import { channelNames, type Channel, type ChannelName, type ChannelSet, type OutboundMessage } from '../channels/channel.js';
+import { TransientDeliveryError, type DeliveryError } from '../channels/delivery-errors.js';
+import { withTransaction, type Pool } from '../db/pool.js';
+import type { EventBus } from '../events/event-bus.js';
+import { insertEvents } from '../events/event-store.js';
+import { parseEvent } from '../events/envelope.js';
+import { pgExecutor } from '../db/sql-executor.js';
+import type { Logger } from '../logger.js';
+import { retryDelayMs, type RetrySchedules } from '../queues/retry-policy.js';
+import { Batcher } from '../util/batcher.js';
+import { Semaphore } from '../util/semaphore.js';
+import {
+  claimByIds, claimDue, completeNotifications, deactivateTokens, recordOutcomes,
+  type ClaimedDelivery, type DeliveryOutcome, type DueClaimOptions, type RecordedOutcome,
+} from './delivery-store.js';
+
+export interface RetryScheduler {
+  /** Called after a RETRYING outcome is committed; the delivery must be retried at `at`. */
+  schedule(deliveryId: string, attempt: number, at: Date): Promise<void>;
+}
+
+export interface DispatcherOptions {
+  pool: Pool;
+  channels: ChannelSet;
+  bus: EventBus;
+  logger: Logger;
+  instanceId: string;
+  retrySchedules: RetrySchedules;
+  sendTimeoutMs: number;
+  concurrency: number;
+  poll: Omit<DueClaimOptions, 'channels'>;
+  retryScheduler?: RetryScheduler;
+  onOutcome?: (outcome: DeliveryOutcome, channel: ChannelName) => void;
+}
+
+/**
+ * Sends claimed deliveries through their channel with bounded concurrency and writes the
+ * outcomes in batches. Claiming (a conditional status change) guarantees one sender per
+ * delivery; the outcome write closes the attempt.
+ */
+export class DeliveryDispatcher {
+  private readonly slots: Semaphore;
+  private readonly recorder: Batcher<DeliveryOutcome, void>;
+  private readonly active: ChannelName[];
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.slots = new Semaphore(options.concurrency);
+    this.active = channelNames.filter((c) => options.channels[c]);
+    this.recorder = new Batcher<DeliveryOutcome, void>({
+      run: async (outcomes) => {
+        await this.record(outcomes);
+        return outcomes.map(() => undefined);
+      },
+      maxSize: 500,
+      lingerMs: 2,
+      maxPending: 10_000,
+    });
+  }
+
+  /** Fast path: deliveries just created by fan-out. */
+  async dispatch(ids: string[]): Promise<number> {
+    const claimed = await claimByIds(this.options.pool, ids, this.options.instanceId, this.active);
+    await this.sendAll(claimed);
+    return claimed.length;
+  }
+
+  /** Durable path: anything due or orphaned. Returns how many were claimed. */
+  async pollDue(): Promise<number> {
+    const claimed = await claimDue(this.options.pool, this.options.instanceId, { ...this.options.poll, channels: this.active });
+    await this.sendAll(claimed);
+    return claimed.length;
+  }
+
+  async drain(): Promise<void> {
+    await this.slots.idle();
+    await this.recorder.drain();
+  }
+
+  private async sendAll(claimed: ClaimedDelivery[]): Promise<void> {
+    // Outcomes are awaited so that a caller's "done" means "written", not merely "sent".
+    await Promise.all(
+      claimed.map(async (delivery) => {
+        const release = await this.slots.acquire();
+        let outcome: DeliveryOutcome;
+        try {
+          outcome = await this.sendOne(delivery);
+        } finally {
+          release();
+        }
+        await this.recorder.add(outcome);
+      }),
+    );
+  }
+
+  private async sendOne(delivery: ClaimedDelivery): Promise<DeliveryOutcome> {
+    const channel = this.options.channels[delivery.channel] as Channel | undefined;
+    const started = performance.now();
+    const base = { id: delivery.id, attempt: delivery.attempt };
+    if (!channel) {
+      return { ...base, status: 'FAILED', errorCode: 'channel_not_configured', error: `no ${delivery.channel} channel`, latencyMs: 0 };
+    }
+    const recipient = {
+      userId: delivery.userId,
+      email: delivery.email,
+      phone: delivery.phone,
+      deviceTokens: delivery.deviceTokens,
+      locale: delivery.locale,
+      timeZone: delivery.timeZone,
+    };
+    if (!channel.canReach(recipient)) {
+      return { ...base, status: 'SKIPPED', errorCode: 'no_contact', error: `recipient has no ${delivery.channel} contact`, latencyMs: 0 };
+    }
+    const message: OutboundMessage = {
+      deliveryId: delivery.id,
+      notificationId: delivery.notificationId,
+      eventId: delivery.eventId,
+      eventType: delivery.eventType,
+      priority: delivery.priority,
+      attempt: delivery.attempt,
+      recipient,
+      content: delivery.content as never,
+    };
+    const timeout = AbortSignal.timeout(this.options.sendTimeoutMs);
+    try {
+      const result = await withAbort(channel.send(message, timeout), timeout);
+      if (result.deadTokens?.length) await deactivateTokens(this.options.pool, result.deadTokens, 'unregistered');
+      return { ...base, status: 'SENT', providerMessageId: result.providerMessageId, response: result.response, latencyMs: performance.now() - started };
+    } catch (raw) {
+      const error = timeout.aborted && !(raw instanceof Error && 'kind' in raw)
+        ? new TransientDeliveryError('timeout', `no answer within ${this.options.sendTimeoutMs} ms`)
+        : channel.classify(raw);
+      return this.failure(delivery, error, performance.now() - started);
+    }
+  }
+
+  private async failure(delivery: ClaimedDelivery, error: DeliveryError, latencyMs: number): Promise<DeliveryOutcome> {
+    const base = { id: delivery.id, attempt: delivery.attempt, error: error.message, errorCode: error.code, latencyMs, response: error.providerResponse };
+    if ('deadTokens' in error && Array.isArray(error.deadTokens) && error.deadTokens.length > 0) {
+      await deactivateTokens(this.options.pool, error.deadTokens as string[], error.code);
+    }
+    if (error.kind === 'permanent') return { ...base, status: 'FAILED' };
+    const schedule = this.options.retrySchedules[delivery.channel];
+    if (error.kind === 'transient' && delivery.attempt >= schedule.maxAttempts) return { ...base, status: 'DEAD_LETTERED' };
+    const retryAfter = error instanceof TransientDeliveryError ? error.retryAfterMs : undefined;
+    const delay = retryDelayMs(schedule, delivery.attempt, retryAfter);
+    return { ...base, status: 'RETRYING', nextAttemptAt: new Date(Date.now() + delay) };
+  }
+
+  private async record(outcomes: DeliveryOutcome[]): Promise<void> {
+    const recorded = await recordOutcomes(this.options.pool, outcomes);
+    const byId = new Map(outcomes.map((o) => [o.id, o]));
+    for (const row of recorded) {
+      const outcome = byId.get(row.id)!;
+      this.options.onOutcome?.(outcome, row.channel);
+      if (row.status === 'RETRYING' && this.options.retryScheduler && outcome.nextAttemptAt) {
+        await this.options.retryScheduler.schedule(row.id, outcome.attempt, outcome.nextAttemptAt).catch((error) =>
+          this.options.logger.warn({ err: error, deliveryId: row.id }, 'could not schedule retry; the poller will pick it up'),
+        );
+      }
+    }
+    await this.publishCompletions(recorded);
+  }
+
+  private async publishCompletions(recorded: RecordedOutcome[]): Promise<void> {
+    const candidates = [...new Set(recorded.filter((r) => r.status !== 'RETRYING').map((r) => r.notificationId))];
+    if (candidates.length === 0) return;
+    const stored = await withTransaction(this.options.pool, async (client) => {
+      const completed = await completeNotifications(client, candidates);
+      const events = completed.map((n) =>
+        parseEvent({
+          type: n.outcome === 'sent' ? 'notification.sent' : 'notification.failed',
+          aggregateType: 'notification',
+          aggregateId: n.id,
+          payload: {
+            notificationId: n.id,
+            eventId: n.eventId,
+            eventType: n.eventType,
+            userId: n.userId,
+            channels: n.channels.map((c) => ({ channel: c.channel, deliveryId: c.deliveryId, status: c.status, ...(c.error ? { error: c.error.slice(0, 500) } : {}) })),
+          },
+          metadata: { userId: n.userId, causationId: n.eventId, ...(n.correlationId ? { correlationId: n.correlationId } : {}), source: 'herald.notifier' },
+        }),
+      );
+      return insertEvents(pgExecutor(client), events);
+    });
+    await this.options.bus.broadcast(stored.filter((s) => !s.duplicate).map((s) => s.event));
+  }
+}
+
+function withAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

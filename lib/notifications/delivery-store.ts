@@ -1,0 +1,193 @@
+import type { ChannelName } from '../channels/channel.js';
+import type { Pool, PoolClient } from '../db/pool.js';
+import type { DeliveryStatus } from './delivery-status.js';
+
+export interface ClaimedDelivery {
+  id: string;
+  notificationId: string;
+  eventId: string;
+  channel: ChannelName;
+  userId: string;
+  eventType: string;
+  priority: string;
+  content: Record<string, unknown>;
+  attempt: number;
+  email: string | null;
+  phone: string | null;
+  locale: string;
+  timeZone: string;
+  deviceTokens: string[];
+}
+
+export interface DeliveryOutcome {
+  id: string;
+  attempt: number;
+  status: Extract<DeliveryStatus, 'SENT' | 'RETRYING' | 'FAILED' | 'SKIPPED' | 'DEAD_LETTERED'>;
+  error?: string;
+  errorCode?: string;
+  providerMessageId?: string;
+  nextAttemptAt?: Date;
+  latencyMs: number;
+  response?: Record<string, unknown>;
+}
+
+const claimedColumns = `
+  d.id, d.notification_id AS "notificationId", n.event_id AS "eventId", d.channel, d.user_id AS "userId",
+  d.event_type AS "eventType", d.priority, d.content, d.attempts AS attempt,
+  c.email, c.phone, coalesce(c.locale, 'en') AS locale, coalesce(c.time_zone, 'UTC') AS "timeZone",
+  coalesce((SELECT array_agg(v.token ORDER BY v.created_at) FROM devices v WHERE v.user_id = d.user_id AND v.active), '{}') AS "deviceTokens"`;
+
+/**
+ * The conditional status change is the lock: only one instance can move a delivery from
+ * PENDING to SENDING, so only one instance hands it to the provider.
+ */
+export async function claimByIds(pool: Pool, ids: string[], instanceId: string, channels: ChannelName[]): Promise<ClaimedDelivery[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await pool.query<ClaimedDelivery>(
+    `UPDATE notification_deliveries d
+        SET status = 'SENDING', attempts = d.attempts + 1, claimed_at = now(), claimed_by = $2, updated_at = now()
+       FROM notifications n LEFT JOIN customers c ON c.user_id = n.user_id
+      WHERE n.id = d.notification_id AND d.id = ANY($1::uuid[]) AND d.status = 'PENDING' AND d.channel = ANY($3::text[])
+      RETURNING ${claimedColumns}`,
+    [ids, instanceId, channels],
+  );
+  return rows;
+}
+
+export interface DueClaimOptions {
+  limit: number;
+  /** PENDING rows younger than this are still the fast path's to send. */
+  pendingGraceMs: number;
+  /** SENDING rows older than this were orphaned by a crashed sender. */
+  staleSendingMs: number;
+  /** RETRYING rows are the retry queue's; the poller takes them only this long after they were due. */
+  retryingSlackMs: number;
+  channels: ChannelName[];
+}
+
+/**
+ * The durable path: everything that is due, whatever happened to the hint or job that
+ * should have carried it. SKIP LOCKED lets several notifiers poll at once.
+ */
+export async function claimDue(pool: Pool, instanceId: string, o: DueClaimOptions): Promise<ClaimedDelivery[]> {
+  const { rows } = await pool.query<ClaimedDelivery>(
+    `WITH due AS (
+       SELECT id FROM notification_deliveries
+        WHERE status IN ('PENDING', 'SENDING', 'RETRYING', 'DEFERRED') AND channel = ANY($6::text[])
+          AND CASE status
+                WHEN 'PENDING' THEN created_at < now() - make_interval(secs => $3::double precision / 1000)
+                WHEN 'SENDING' THEN claimed_at < now() - make_interval(secs => $4::double precision / 1000)
+                WHEN 'RETRYING' THEN next_attempt_at < now() - make_interval(secs => $5::double precision / 1000)
+                ELSE next_attempt_at <= now()
+              END
+        ORDER BY coalesce(next_attempt_at, created_at)
+        LIMIT $2 FOR UPDATE SKIP LOCKED)
+     UPDATE notification_deliveries d
+        SET status = 'SENDING', attempts = d.attempts + 1, claimed_at = now(), claimed_by = $1, updated_at = now()
+       FROM due, notifications n LEFT JOIN customers c ON c.user_id = n.user_id
+      WHERE d.id = due.id AND n.id = d.notification_id
+      RETURNING ${claimedColumns}`,
+    [instanceId, o.limit, o.pendingGraceMs, o.staleSendingMs, o.retryingSlackMs, o.channels],
+  );
+  return rows;
+}
+
+export interface RecordedOutcome {
+  id: string;
+  notificationId: string;
+  status: DeliveryStatus;
+  channel: ChannelName;
+}
+
+/**
+ * Writes a batch of send outcomes and their history rows in one statement. An outcome only
+ * lands if the delivery is still in the attempt it describes: a late answer from an
+ * orphaned send never overwrites a newer attempt. History always keeps every attempt.
+ */
+export async function recordOutcomes(db: Pool | PoolClient, outcomes: DeliveryOutcome[]): Promise<RecordedOutcome[]> {
+  if (outcomes.length === 0) return [];
+  const rows = outcomes.map((o) => ({
+    id: o.id,
+    attempt: o.attempt,
+    status: o.status,
+    error: o.error?.slice(0, 2_000) ?? null,
+    error_code: o.errorCode ?? null,
+    provider_message_id: o.providerMessageId ?? null,
+    next_attempt_at: o.nextAttemptAt?.toISOString() ?? null,
+    latency_ms: Math.round(o.latencyMs),
+    response: o.response ?? null,
+  }));
+  const { rows: updated } = await db.query<RecordedOutcome>(
+    `WITH o AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, attempt int, status text, error text, error_code text,
+              provider_message_id text, next_attempt_at timestamptz, latency_ms int, response jsonb))
+     , upd AS (
+       UPDATE notification_deliveries d
+          SET status = o.status, last_error = o.error, last_error_code = o.error_code,
+              provider_message_id = coalesce(o.provider_message_id, d.provider_message_id),
+              next_attempt_at = o.next_attempt_at,
+              sent_at = CASE WHEN o.status = 'SENT' THEN now() ELSE d.sent_at END,
+              claimed_at = NULL, claimed_by = NULL, updated_at = now()
+         FROM o WHERE d.id = o.id AND d.status = 'SENDING' AND d.attempts = o.attempt
+       RETURNING d.id, d.notification_id AS "notificationId", d.status, d.channel, d.attempts, d.last_error)
+     , history AS (
+       INSERT INTO notification_history (delivery_id, channel, attempt, status, provider_response, error, error_code, latency_ms)
+       SELECT o.id, nd.channel, o.attempt, o.status, o.response, o.error, o.error_code, o.latency_ms
+         FROM o JOIN notification_deliveries nd ON nd.id = o.id)
+     , dead AS (
+       INSERT INTO dead_letters (delivery_id, channel, reason, last_error, attempts)
+       SELECT id, channel, 'retries_exhausted', last_error, attempts FROM upd WHERE status = 'DEAD_LETTERED'
+       ON CONFLICT (delivery_id) DO UPDATE SET dead_lettered_at = now(), last_error = excluded.last_error,
+              attempts = excluded.attempts, retried_at = NULL, discarded_at = NULL, discard_reason = NULL)
+     SELECT id, "notificationId", status, channel FROM upd`,
+    [JSON.stringify(rows)],
+  );
+  return updated;
+}
+
+export interface CompletedNotification {
+  id: string;
+  eventId: string;
+  userId: string;
+  eventType: string;
+  outcome: 'sent' | 'failed';
+  correlationId: string | null;
+  channels: { channel: ChannelName; deliveryId: string; status: string; error?: string }[];
+}
+
+/**
+ * Marks notifications whose deliveries are all terminal as complete, exactly once (the
+ * conditional update), and returns them so that notification.sent/failed can be published.
+ */
+export async function completeNotifications(client: PoolClient, notificationIds: string[]): Promise<CompletedNotification[]> {
+  if (notificationIds.length === 0) return [];
+  const { rows } = await client.query<CompletedNotification>(
+    `WITH done AS (
+       UPDATE notifications n SET completed_at = now(),
+              outcome = CASE WHEN EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.notification_id = n.id
+                                           AND d.status IN ('SENT', 'DELIVERED')) THEN 'sent' ELSE 'failed' END
+        WHERE n.id = ANY($1::uuid[]) AND n.completed_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.notification_id = n.id
+                           AND d.status IN ('PENDING', 'SENDING', 'RETRYING', 'DEFERRED'))
+       RETURNING n.id, n.event_id, n.user_id, n.event_type, n.outcome)
+     SELECT done.id, done.event_id AS "eventId", done.user_id AS "userId", done.event_type AS "eventType", done.outcome,
+            e.correlation_id AS "correlationId",
+            (SELECT json_agg(json_build_object('channel', d.channel, 'deliveryId', d.id, 'status', d.status, 'error', d.last_error)
+                             ORDER BY d.channel)
+               FROM notification_deliveries d WHERE d.notification_id = done.id) AS channels
+       FROM done JOIN domain_events e ON e.id = done.event_id`,
+    [notificationIds],
+  );
+  return rows;
+}
+
+/** Dead device tokens are switched off so nobody sends to them again. */
+export async function deactivateTokens(pool: Pool, tokens: string[], reason: string): Promise<number> {
+  if (tokens.length === 0) return 0;
+  const result = await pool.query(
+    `UPDATE devices SET active = false, deactivated_at = now(), deactivation_reason = $2
+      WHERE token = ANY($1::text[]) AND active`,
+    [tokens, reason],
+  );
+  return result.rowCount ?? 0;
+}

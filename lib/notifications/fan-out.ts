@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import type { ChannelName } from '../channels/channel.js';
+import type { AfterCommit, DurableHandler, HandlerContext } from '../events/event-processor.js';
+import type { StoredEvent } from '../events/stored-event.js';
+import type { Logger } from '../logger.js';
+import { decideDelivery, type RecentSends } from './delivery-policy.js';
+import { loadAccountOwners, loadProfiles, loadRecentSends } from './recipient-profiles.js';
+import { priorityOf, routedEventTypes, ruleFor } from './routing.js';
+import type { TemplateRenderer } from './templates/template-renderer.js';
+
+export interface FanOutOptions {
+  renderer: TemplateRenderer;
+  logger: Logger;
+  /** Receives the PENDING deliveries once their rows are committed. */
+  dispatch: (deliveryIds: string[]) => Promise<unknown>;
+  now?: () => Date;
+}
+
+interface DeliveryRow {
+  id: string;
+  notification_id: string;
+  channel: ChannelName;
+  status: string;
+  user_id: string;
+  event_type: string;
+  priority: string;
+  content: unknown;
+  next_attempt_at: string | null;
+  last_error: string | null;
+}
+
+/**
+ * Turns routed events into one notification per recipient and one delivery per channel,
+ * written set-based in the claim transaction. Unique keys (event × user, notification ×
+ * channel) make a second run a no-op, so redelivery and replay never double a send.
+ */
+export function createFanOutHandler(options: FanOutOptions): DurableHandler {
+  const now = options.now ?? (() => new Date());
+  return {
+    name: 'notifications.fan-out',
+    types: routedEventTypes,
+    async handle(events: StoredEvent[], { client, replay }: HandlerContext): Promise<AfterCommit | void> {
+      const at = now();
+      const needOwner = events.filter((e) => !recipientOf(e) && ruleFor(e.type)?.recipient === 'accountOwner');
+      const owners = await loadAccountOwners(client, unique(needOwner.map((e) => accountOf(e)).filter(isString)));
+      const targets = events.flatMap((event) => {
+        const rule = ruleFor(event.type)!;
+        const userId = recipientOf(event) ?? (rule.recipient === 'accountOwner' ? owners.get(accountOf(event) ?? '') : undefined);
+        if (!userId) {
+          options.logger.warn({ eventId: event.id, type: event.type }, 'no recipient for event; nothing to notify');
+          return [];
+        }
+        return [{ event, userId, rule }];
+      });
+      if (targets.length === 0) return;
+
+      const userIds = unique(targets.map((t) => t.userId));
+      const profiles = await loadProfiles(client, userIds);
+      const capped = userIds.filter((u) => Object.keys(profiles.get(u)?.preferences?.frequencyCaps ?? {}).length > 0);
+      const recent = await loadRecentSends(client, capped);
+
+      const notifications: Record<string, unknown>[] = [];
+      const deliveries: DeliveryRow[] = [];
+      for (const { event, userId, rule } of targets) {
+        const profile = profiles.get(userId);
+        const priority = priorityOf(rule, event);
+        const locale = profile?.locale ?? 'en';
+        const notificationId = randomUUID();
+        notifications.push({ id: notificationId, event_id: event.id, user_id: userId, event_type: event.type, priority, locale });
+        for (const channel of rule.channels) {
+          const key = `${userId}:${channel}` as const;
+          const sends: RecentSends = recent.get(key) ?? { count: 0, oldest: null };
+          const decision = decideDelivery(channel, priority, profile, sends, at);
+          // Later events in this same batch count against the cap too.
+          if (decision.status === 'PENDING') recent.set(key, { count: sends.count + 1, oldest: sends.oldest ?? at });
+          const content =
+            decision.status === 'SKIPPED'
+              ? {}
+              : options.renderer.render(event, channel, { locale, timeZone: profile?.timeZone ?? 'UTC' });
+          deliveries.push({
+            id: randomUUID(),
+            notification_id: notificationId,
+            channel,
+            status: decision.status,
+            user_id: userId,
+            event_type: event.type,
+            priority,
+            content,
+            next_attempt_at: decision.status === 'DEFERRED' ? decision.until.toISOString() : null,
+            last_error: decision.status === 'PENDING' ? null : decision.reason,
+          });
+        }
+      }
+
+      const inserted = await client.query<{ id: string; event_id: string; user_id: string }>(
+        `INSERT INTO notifications (id, event_id, user_id, event_type, priority, locale)
+         SELECT id, event_id, user_id, event_type, priority, locale
+           FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, event_id uuid, user_id text, event_type text, priority text, locale text)
+         ON CONFLICT (event_id, user_id) DO NOTHING
+         RETURNING id`,
+        [JSON.stringify(notifications)],
+      );
+      const fresh = new Set(inserted.rows.map((r) => r.id));
+      let toInsert = deliveries.filter((d) => fresh.has(d.notification_id));
+      if (replay) toInsert = toInsert.concat(await deliveriesMissingOnReplay(client, notifications, deliveries, fresh));
+
+      const pending: string[] = [];
+      if (toInsert.length > 0) {
+        const { rows } = await client.query<{ id: string; status: string }>(
+          `WITH d AS (
+             INSERT INTO notification_deliveries (id, notification_id, channel, status, user_id, event_type, priority, content, next_attempt_at, last_error)
+             SELECT id, notification_id, channel, status, user_id, event_type, priority, content, next_attempt_at, last_error
+               FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, notification_id uuid, channel text, status text, user_id text,
+                    event_type text, priority text, content jsonb, next_attempt_at timestamptz, last_error text)
+             ON CONFLICT (notification_id, channel) DO NOTHING
+             RETURNING id, channel, status, last_error)
+           , h AS (
+             INSERT INTO notification_history (delivery_id, channel, attempt, status, error)
+             SELECT id, channel, 0, status, last_error FROM d WHERE status <> 'PENDING')
+           SELECT id, status FROM d`,
+          [JSON.stringify(toInsert)],
+        );
+        for (const row of rows) if (row.status === 'PENDING') pending.push(row.id);
+      }
+      if (replay) pending.push(...(await resetFailedOnReplay(client, events.map((e) => e.id))));
+      if (pending.length === 0) return;
+      return () => options.dispatch(pending).then(() => undefined);
+    },
+  };
+}
+
+/** On replay, existing notifications may lack a delivery for a channel routed since. */
+async function deliveriesMissingOnReplay(
+  client: HandlerContext['client'],
+  notifications: Record<string, unknown>[],
+  deliveries: DeliveryRow[],
+  fresh: Set<string>,
+): Promise<DeliveryRow[]> {
+  const stale = notifications.filter((n) => !fresh.has(n.id as string));
+  if (stale.length === 0) return [];
+  const { rows } = await client.query<{ id: string; event_id: string; user_id: string }>(
+    `SELECT id, event_id, user_id FROM notifications WHERE (event_id, user_id) IN
+       (SELECT * FROM unnest($1::uuid[], $2::text[]))`,
+    [stale.map((n) => n.event_id), stale.map((n) => n.user_id)],
+  );
+  const existingId = new Map(rows.map((r) => [`${r.event_id}:${r.user_id}`, r.id]));
+  const plannedId = new Map(stale.map((n) => [n.id as string, existingId.get(`${n.event_id}:${n.user_id}`)]));
+  return deliveries
+    .filter((d) => plannedId.get(d.notification_id))
+    .map((d) => ({ ...d, notification_id: plannedId.get(d.notification_id)! }));
+}
+
+/**
+ * Replay gives failed and dead-lettered deliveries a fresh attempt budget; anything SENT or
+ * DELIVERED is left alone, so a replay never shows the customer a message twice.
+ */
+async function resetFailedOnReplay(client: HandlerContext['client'], eventIds: string[]): Promise<string[]> {
+  const { rows } = await client.query<{ id: string }>(
+    `WITH reset AS (
+       UPDATE notification_deliveries d SET status = 'PENDING', attempts = 0, next_attempt_at = NULL, updated_at = now()
+         FROM notifications n
+        WHERE n.id = d.notification_id AND n.event_id = ANY($1::uuid[]) AND d.status IN ('FAILED', 'DEAD_LETTERED')
+       RETURNING d.id, d.channel, d.notification_id)
+     , reopened AS (UPDATE notifications SET completed_at = NULL, outcome = NULL WHERE id IN (SELECT notification_id FROM reset))
+     , logged AS (INSERT INTO notification_history (delivery_id, channel, attempt, status, error)
+                  SELECT id, channel, 0, 'PENDING', 'replayed' FROM reset)
+     SELECT id FROM reset`,
+    [eventIds],
+  );
+  return rows.map((r) => r.id);
+}
+
+function recipientOf(event: StoredEvent): string | undefined {
+  const payload = event.payload as { userId?: unknown };
+  return event.metadata.userId ?? (typeof payload.userId === 'string' ? payload.userId : undefined);
+}
+
+function accountOf(event: StoredEvent): string | undefined {
+  const payload = event.payload as { accountNumber?: unknown };
+  return typeof payload.accountNumber === 'string' ? payload.accountNumber : undefined;
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const unique = <T>(values: T[]): T[] => [...new Set(values)];

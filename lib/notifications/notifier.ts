@@ -1,0 +1,106 @@
+import type { ChannelSet } from '../channels/channel.js';
+import type { Pool } from '../db/pool.js';
+import type { EventBus } from '../events/event-bus.js';
+import { EventProcessor, type DurableHandler } from '../events/event-processor.js';
+import type { Logger } from '../logger.js';
+import { createCustomerDirectoryHandler } from '../banking/customer-directory.js';
+import type { RetrySchedules } from '../queues/retry-policy.js';
+import { runPeriodically, type Periodic } from '../util/periodic.js';
+import { DeliveryDispatcher, type DispatcherOptions, type RetryScheduler } from './delivery-dispatcher.js';
+import { createFanOutHandler } from './fan-out.js';
+import { TemplateRenderer } from './templates/template-renderer.js';
+
+export interface NotifierOptions {
+  pool: Pool;
+  bus: EventBus;
+  channels: ChannelSet;
+  logger: Logger;
+  instanceId: string;
+  retrySchedules: RetrySchedules;
+  renderer?: TemplateRenderer;
+  retryScheduler?: RetryScheduler;
+  onOutcome?: DispatcherOptions['onOutcome'];
+  timing: {
+    sweeperGraceMs: number;
+    sweeperIntervalMs: number;
+    sweeperBatchSize: number;
+    maxProcessAttempts: number;
+    deliveryPollIntervalMs: number;
+    deliveryStaleMs: number;
+    sendTimeoutMs: number;
+    concurrency: number;
+    /** How long after its due time a RETRYING delivery is presumed to have lost its job. */
+    retryingSlackMs?: number;
+  };
+}
+
+/** The durable handlers every process that processes events must run, in order. */
+export function notificationHandlers(dispatch: (ids: string[]) => Promise<unknown>, logger: Logger, renderer = new TemplateRenderer()): DurableHandler[] {
+  return [createCustomerDirectoryHandler(), createFanOutHandler({ renderer, logger, dispatch })];
+}
+
+/**
+ * A notifier instance: hears events on pub/sub, claims and fans them out, sends the new
+ * deliveries, and runs the two durable loops (event sweeper, due-delivery poller) that make
+ * a missed hint or a crashed peer cost latency rather than a notification.
+ */
+export class Notifier {
+  readonly processor: EventProcessor;
+  readonly dispatcher: DeliveryDispatcher;
+  private loops: Periodic[] = [];
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(private readonly options: NotifierOptions) {
+    const t = options.timing;
+    this.dispatcher = new DeliveryDispatcher({
+      pool: options.pool,
+      channels: options.channels,
+      bus: options.bus,
+      logger: options.logger,
+      instanceId: options.instanceId,
+      retrySchedules: options.retrySchedules,
+      sendTimeoutMs: t.sendTimeoutMs,
+      concurrency: t.concurrency,
+      retryScheduler: options.retryScheduler,
+      onOutcome: options.onOutcome,
+      poll: {
+        limit: t.sweeperBatchSize,
+        pendingGraceMs: t.sweeperGraceMs,
+        staleSendingMs: t.deliveryStaleMs,
+        retryingSlackMs: t.retryingSlackMs ?? 0,
+      },
+    });
+    this.processor = new EventProcessor({
+      pool: options.pool,
+      handlers: notificationHandlers((ids) => this.dispatcher.dispatch(ids), options.logger, options.renderer),
+      logger: options.logger,
+      graceMs: t.sweeperGraceMs,
+      batchSize: t.sweeperBatchSize,
+      maxAttempts: t.maxProcessAttempts,
+    });
+  }
+
+  async start(): Promise<void> {
+    const { logger, timing } = this.options;
+    this.unsubscribe = await this.options.bus.subscribe('*', (event) => this.processor.hint(event.id));
+    this.loops = [
+      runPeriodically('event-sweeper', timing.sweeperIntervalMs, async () => {
+        const { processed, failed } = await this.processor.sweep();
+        if (processed > 0) logger.info({ processed, failed }, 'sweeper processed events that missed the fast path');
+        return processed + failed >= timing.sweeperBatchSize;
+      }, logger),
+      runPeriodically('delivery-poller', timing.deliveryPollIntervalMs, async () => {
+        const claimed = await this.dispatcher.pollDue();
+        return claimed >= timing.sweeperBatchSize;
+      }, logger),
+    ];
+  }
+
+  /** Stops taking new work, then lets in-flight sends finish and their outcomes be written. */
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    await Promise.all(this.loops.map((loop) => loop.stop()));
+    await this.processor.drain();
+    await this.dispatcher.drain();
+  }
+}

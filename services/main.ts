@@ -1,0 +1,46 @@
+// `npm start`: API, notifier and scheduler in one process, plus demo traffic and a live summary.
+import { createAppContext } from '../lib/app-context.js';
+import { runDemoTraffic } from '../lib/banking/demo-traffic.js';
+import { createSandboxChannels } from '../lib/channels/create-channels.js';
+import { loadConfig } from '../lib/config.js';
+import { createSummarySampler } from '../lib/notifications/live-summary.js';
+import { onShutdown } from '../lib/util/shutdown.js';
+import { buildServer } from './api/server.js';
+import { startNotifier } from './notifier/notifier-service.js';
+import { startScheduler } from './scheduler/scheduler-service.js';
+
+const config = loadConfig();
+const ctx = createAppContext(config);
+const log = ctx.logger;
+
+log.info('providers: push, email and sms are sandboxed (in-process sandbox senders; no provider configured)');
+const notifier = await startNotifier(ctx, createSandboxChannels({ latencyMs: 5 }));
+const scheduler = startScheduler(ctx);
+const api = await buildServer(ctx);
+await api.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
+
+const demo = new AbortController();
+const demoRate = Number(process.env.DEMO_EVENTS_PER_SECOND ?? 20);
+const demoRun = demoRate > 0
+  ? runDemoTraffic(ctx.bus, log.child({ component: 'demo' }), { customers: 50, eventsPerSecond: demoRate, signal: demo.signal })
+  : Promise.resolve();
+
+const sample = createSummarySampler(ctx.pool);
+const summary = setInterval(async () => {
+  try {
+    const s = await sample();
+    const statuses = Object.entries(s.deliveries).map(([k, v]) => `${k}=${v}`).join(' ');
+    process.stdout.write(`[herald] events=${s.events} (${s.eventsPerSecond.toFixed(1)}/s) deliveries: ${statuses}\n`);
+  } catch {
+    // The summary is cosmetic; a database hiccup shows up in the service logs instead.
+  }
+}, 2_000);
+
+onShutdown(log, [
+  { name: 'connections', stop: () => ctx.close() },
+  { name: 'notifier', stop: () => notifier.stop() },
+  { name: 'scheduler', stop: () => scheduler.stop() },
+  { name: 'api', stop: () => api.close() },
+  { name: 'summary', stop: async () => clearInterval(summary) },
+  { name: 'demo', stop: async () => { demo.abort(); await demoRun; } },
+]);

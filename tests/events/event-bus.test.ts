@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppContext } from '../../lib/app-context.js';
+import type { StoredEvent } from '../../lib/events/stored-event.js';
+import { EventValidationError } from '../../lib/events/validation-error.js';
+import { createCustomer, deleteCustomer, testContext, transactionCompleted, waitFor } from '../support/harness.js';
+
+let ctx: AppContext;
+let customer: { userId: string; accountNumber: string };
+
+beforeAll(async () => {
+  ctx = testContext();
+  customer = await createCustomer(ctx);
+});
+afterAll(async () => {
+  await deleteCustomer(ctx, customer.userId);
+  await ctx.close();
+});
+
+const countEvents = async (id: string) =>
+  (await ctx.pool.query<{ n: number }>('SELECT count(*) AS n FROM domain_events WHERE id = $1', [id])).rows[0]!.n;
+
+describe('EventBus.publish', () => {
+  it('stores the event and broadcasts it to pattern subscribers filtered by type', async () => {
+    const heard: StoredEvent[] = [];
+    const other: StoredEvent[] = [];
+    const stopAll = await ctx.bus.subscribe('*', (e) => void heard.push(e));
+    const stopFrozen = await ctx.bus.subscribe(['account.frozen'], (e) => void other.push(e));
+    const event = transactionCompleted(customer);
+    const result = await ctx.bus.publish(event);
+
+    expect(result).toMatchObject({ id: event.id, type: 'transaction.completed', duplicate: false });
+    expect(await countEvents(event.id)).toBe(1);
+    await waitFor(async () => heard.some((e) => e.id === event.id), 5_000, 'broadcast');
+    expect(heard.find((e) => e.id === event.id)?.payload).toEqual(event.payload);
+    expect(other.some((e) => e.id === event.id)).toBe(false);
+    stopAll();
+    stopFrozen();
+  });
+
+  it('treats the same id as the same event: one row, the stored copy returned', async () => {
+    const event = transactionCompleted(customer);
+    const first = await ctx.bus.publish(event);
+    const second = await ctx.bus.publish({ ...event, payload: { ...event.payload, amount: '999.00' } });
+    expect(second.duplicate).toBe(true);
+    expect(second.storedAt).toBe(first.storedAt);
+    expect((second.event.payload as { amount: string }).amount).toBe('1250.00');
+    expect(await countEvents(event.id)).toBe(1);
+  });
+
+  it('collapses concurrent publishes of one id into one row', async () => {
+    const event = transactionCompleted(customer);
+    const results = await Promise.all(Array.from({ length: 20 }, () => ctx.bus.publish(event)));
+    expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+    expect(await countEvents(event.id)).toBe(1);
+  });
+
+  it('writes nothing for an invalid event and names each bad field', async () => {
+    const event = transactionCompleted(customer, { amount: 12.5, direction: 'up' });
+    const error = await ctx.bus.publish(event).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EventValidationError);
+    expect((error as EventValidationError).details.map((d) => d.path).sort()).toEqual(['payload.amount', 'payload.direction']);
+    expect(await countEvents(event.id)).toBe(0);
+  });
+
+  it('joins the caller transaction: a rollback leaves no event', async () => {
+    const event = transactionCompleted(customer);
+    await expect(
+      ctx.prisma.$transaction(async (tx) => {
+        await ctx.bus.publish(event, { tx });
+        expect(await tx.domainEvent.count({ where: { id: event.id } })).toBe(1);
+        throw new Error('business rule failed');
+      }),
+    ).rejects.toThrow('business rule failed');
+    expect(await countEvents(event.id)).toBe(0);
+  });
+
+  it('commits with the caller transaction and broadcasts only after commit', async () => {
+    const event = transactionCompleted(customer);
+    const heard: string[] = [];
+    const stop = await ctx.bus.subscribe(['transaction.completed'], (e) => void heard.push(e.id));
+    await ctx.bus.transaction(async (tx, publish) => {
+      await publish(event);
+      await tx.customer.update({ where: { userId: customer.userId }, data: { locale: 'en' } });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(heard).not.toContain(event.id);
+    });
+    await waitFor(async () => heard.includes(event.id), 5_000, 'post-commit broadcast');
+    expect(await countEvents(event.id)).toBe(1);
+    stop();
+  });
+
+  it('keeps a failing subscriber from affecting the others', async () => {
+    const heard: string[] = [];
+    const stopBad = await ctx.bus.subscribe('*', () => {
+      throw new Error('handler bug');
+    });
+    const stopGood = await ctx.bus.subscribe('*', (e) => void heard.push(e.id));
+    const event = transactionCompleted(customer);
+    await ctx.bus.publish(event);
+    await waitFor(async () => heard.includes(event.id), 5_000, 'the healthy subscriber');
+    stopBad();
+    stopGood();
+  });
+
+  it('queries nothing for a random id', async () => {
+    expect(await countEvents(randomUUID())).toBe(0);
+  });
+});

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppContext } from '../../lib/app-context.js';
+import { EventProcessor, type DurableHandler } from '../../lib/events/event-processor.js';
+import type { StoredEvent } from '../../lib/events/stored-event.js';
+import { createCustomer, deleteCustomer, testContext, transactionCompleted } from '../support/harness.js';
+
+let ctx: AppContext;
+let customer: { userId: string; accountNumber: string };
+
+beforeAll(async () => {
+  ctx = testContext();
+  customer = await createCustomer(ctx);
+});
+afterAll(async () => {
+  await deleteCustomer(ctx, customer.userId);
+  await ctx.close();
+});
+
+function processor(handlers: DurableHandler[], maxAttempts = 3) {
+  return new EventProcessor({ pool: ctx.pool, handlers, logger: ctx.logger, graceMs: 0, batchSize: 100, maxAttempts });
+}
+
+/** Records which events it saw, and writes a row so we can see its writes commit or roll back. */
+function recorder(name: string, poison?: string): DurableHandler & { seen: string[] } {
+  const seen: string[] = [];
+  return {
+    name,
+    types: ['transaction.completed'],
+    seen,
+    async handle(events: StoredEvent[], { client }) {
+      for (const e of events) {
+        await client.query('INSERT INTO event_handler_failures (event_id, handler, error) VALUES ($1, $2, $3)', [e.id, `${name}:marker`, 'not an error']);
+        if (e.id === poison) throw new Error(`cannot handle ${e.id}`);
+      }
+      seen.push(...events.map((e) => e.id));
+    },
+  };
+}
+
+async function markers(eventId: string) {
+  const { rows } = await ctx.pool.query('SELECT handler, error FROM event_handler_failures WHERE event_id = $1 ORDER BY id', [eventId]);
+  return rows;
+}
+
+describe('EventProcessor', () => {
+  it('isolates a poison event: the rest of its batch is processed, the failure is recorded, its writes are undone', async () => {
+    const events = [transactionCompleted(customer), transactionCompleted(customer), transactionCompleted(customer)];
+    for (const e of events) await ctx.bus.publish(e);
+    const poison = events[1]!.id;
+    const failing = recorder('failing', poison);
+    const healthy = recorder('healthy');
+
+    const outcome = await processor([failing, healthy]).processIds(events.map((e) => e.id));
+    expect(outcome).toEqual({ processed: 2, failed: 1 });
+    expect(failing.seen.sort()).toEqual([events[0]!.id, events[2]!.id].sort());
+    // A failing handler does not stop the next handler for the other events.
+    expect(healthy.seen.sort()).toEqual([events[0]!.id, events[2]!.id].sort());
+
+    expect(await markers(poison)).toEqual([{ handler: 'failing', error: `cannot handle ${poison}` }]);
+    const row = (await ctx.pool.query('SELECT processed_at, process_attempts, process_error, retry_at FROM domain_events WHERE id = $1', [poison])).rows[0];
+    expect(row).toMatchObject({ processed_at: null, process_attempts: 1 });
+    expect(row.process_error).toContain('failing: cannot handle');
+    expect(row.retry_at.getTime()).toBeGreaterThan(Date.now());
+    for (const id of [events[0]!.id, events[2]!.id]) {
+      expect((await markers(id)).map((m) => m.handler)).toEqual(['failing:marker', 'healthy:marker']);
+    }
+  });
+
+  it('quarantines an event after the last attempt so it cannot block the sweeper forever', async () => {
+    const event = transactionCompleted(customer);
+    await ctx.bus.publish(event);
+    const p = processor([recorder('always-failing', event.id)], 2);
+    await p.processIds([event.id]);
+    await ctx.pool.query('UPDATE domain_events SET retry_at = NULL WHERE id = $1', [event.id]);
+    await p.processIds([event.id]);
+    const row = (await ctx.pool.query('SELECT processed_at, process_attempts FROM domain_events WHERE id = $1', [event.id])).rows[0];
+    expect(row.process_attempts).toBe(2);
+    expect(row.processed_at).not.toBeNull();
+    expect((await markers(event.id)).filter((m) => m.handler === 'always-failing')).toHaveLength(2);
+  });
+
+  it('lets only one of two concurrent claimers process an event', async () => {
+    const events = Array.from({ length: 20 }, () => transactionCompleted(customer));
+    for (const e of events) await ctx.bus.publish(e);
+    const a = recorder('a');
+    const b = recorder('b');
+    const ids = events.map((e) => e.id);
+    await Promise.all([processor([a]).processIds(ids), processor([b]).processIds(ids), processor([a]).processIds(ids)]);
+    const seen = [...a.seen, ...b.seen].sort();
+    expect(seen).toEqual([...ids].sort());
+  });
+
+  it('sweeps events that are unprocessed after the grace period', async () => {
+    const event = transactionCompleted(customer);
+    await ctx.bus.publish(event);
+    const handler = recorder('sweeper');
+    const outcome = await processor([handler]).sweepAll();
+    expect(outcome.processed).toBeGreaterThanOrEqual(1);
+    expect(handler.seen).toContain(event.id);
+  });
+});

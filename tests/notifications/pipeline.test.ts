@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AppContext } from '../../lib/app-context.js';
+import { SandboxChannel } from '../../lib/channels/sandbox-channel.js';
+import type { ChannelSet } from '../../lib/channels/channel.js';
+import type { Notifier } from '../../lib/notifications/notifier.js';
+import { createCustomer, deleteCustomer, deliveriesOf, startTestNotifier, testContext, transactionCompleted, waitFor } from '../support/harness.js';
+
+let ctx: AppContext;
+const customers: string[] = [];
+const running: Notifier[] = [];
+
+function sandboxes() {
+  return { push: new SandboxChannel('push'), email: new SandboxChannel('email'), sms: new SandboxChannel('sms') };
+}
+async function notifier(channels: ChannelSet, context = ctx) {
+  const n = await startTestNotifier(context, channels);
+  running.push(n);
+  return n;
+}
+async function customer(options?: Parameters<typeof createCustomer>[1]) {
+  const c = await createCustomer(ctx, options);
+  customers.push(c.userId);
+  return c;
+}
+const allTerminal = (rows: { status: string }[], n: number) =>
+  rows.length === n && rows.every((r) => ['SENT', 'SKIPPED', 'FAILED', 'DEAD_LETTERED'].includes(r.status));
+
+beforeAll(() => {
+  ctx = testContext();
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((n) => n.stop()));
+});
+afterAll(async () => {
+  for (const id of customers) await deleteCustomer(ctx, id);
+  await ctx.close();
+});
+
+describe('publish → notification pipeline', () => {
+  it('turns an event into one notification and one SENT delivery per routed channel, with history', async () => {
+    const channels = sandboxes();
+    await notifier(channels);
+    const c = await customer();
+    const event = transactionCompleted(c);
+    await ctx.bus.publish(event);
+
+    const rows = await waitFor(async () => {
+      const r = await deliveriesOf(ctx, event.id);
+      return allTerminal(r, 3) && r;
+    }, 10_000, 'three terminal deliveries');
+    expect(rows.map((r) => [r.channel, r.status])).toEqual([['email', 'SENT'], ['push', 'SENT'], ['sms', 'SENT']]);
+    expect(new Set(rows.map((r) => r.notification_id)).size).toBe(1);
+    for (const row of rows) expect(channels[row.channel as 'push'].timesSent(row.id)).toBe(1);
+
+    const history = await ctx.pool.query('SELECT status, attempt, latency_ms FROM notification_history WHERE delivery_id = ANY($1::uuid[])', [rows.map((r) => r.id)]);
+    expect(history.rows).toHaveLength(3);
+    expect(history.rows.every((h) => h.status === 'SENT' && h.attempt === 1 && h.latency_ms >= 0)).toBe(true);
+
+    const event_ = await ctx.pool.query('SELECT processed_at FROM domain_events WHERE id = $1', [event.id]);
+    expect(event_.rows[0].processed_at).not.toBeNull();
+    const outcome = await waitFor(async () => {
+      const r = await ctx.pool.query(`SELECT type, payload FROM domain_events WHERE type = 'notification.sent' AND causation_id = $1`, [event.id]);
+      return r.rows[0];
+    }, 5_000, 'notification.sent');
+    expect(outcome.payload.channels).toHaveLength(3);
+  });
+
+  it('renders the stored content with the account masked', async () => {
+    await notifier(sandboxes());
+    const c = await customer();
+    const event = transactionCompleted(c);
+    await ctx.bus.publish(event);
+    await waitFor(async () => allTerminal(await deliveriesOf(ctx, event.id), 3), 10_000, 'deliveries');
+    const { rows } = await ctx.pool.query(
+      `SELECT d.channel, d.content FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id WHERE n.event_id = $1`,
+      [event.id],
+    );
+    const text = JSON.stringify(rows);
+    expect(text).toContain(`****${c.accountNumber.slice(-4)}`);
+    expect(text).not.toContain(c.accountNumber);
+    expect(text).toContain('MWK 1,250.00');
+  });
+
+  it('sends once when the same event id is published twice', async () => {
+    const channels = sandboxes();
+    await notifier(channels);
+    const c = await customer();
+    const event = transactionCompleted(c);
+    await ctx.bus.publish(event);
+    await ctx.bus.publish(event);
+    await waitFor(async () => allTerminal(await deliveriesOf(ctx, event.id), 3), 10_000, 'deliveries');
+    await new Promise((r) => setTimeout(r, 500));
+    const rows = await deliveriesOf(ctx, event.id);
+    expect(rows).toHaveLength(3);
+    const notifications = await ctx.pool.query('SELECT id FROM notifications WHERE event_id = $1', [event.id]);
+    expect(notifications.rows).toHaveLength(1);
+    for (const row of rows) expect(channels[row.channel as 'push'].timesSent(row.id)).toBe(1);
+  });
+
+  it('with two notifier instances still creates and sends each delivery exactly once', async () => {
+    const a = sandboxes();
+    const b = sandboxes();
+    await notifier(a);
+    await notifier(b);
+    const c = await customer();
+    const events = Array.from({ length: 40 }, () => transactionCompleted(c));
+    await Promise.all(events.map((e) => ctx.bus.publish(e)));
+
+    const ids = events.map((e) => e.id);
+    const rows = await waitFor(async () => {
+      const r = await ctx.pool.query<{ id: string; channel: 'push'; status: string }>(
+        `SELECT d.id, d.channel, d.status FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id WHERE n.event_id = ANY($1::uuid[])`,
+        [ids],
+      );
+      return allTerminal(r.rows, 120) && r.rows;
+    }, 15_000, '120 terminal deliveries');
+    const notifications = await ctx.pool.query('SELECT event_id, count(*)::int AS n FROM notifications WHERE event_id = ANY($1::uuid[]) GROUP BY event_id', [ids]);
+    expect(notifications.rows).toHaveLength(40);
+    expect(notifications.rows.every((r) => r.n === 1)).toBe(true);
+    for (const row of rows) {
+      expect(row.status).toBe('SENT');
+      expect(a[row.channel].timesSent(row.id) + b[row.channel].timesSent(row.id)).toBe(1);
+    }
+  });
+
+  it('sends nothing for an event published in a transaction that rolled back', async () => {
+    const channels = sandboxes();
+    await notifier(channels);
+    const c = await customer();
+    const event = transactionCompleted(c);
+    await ctx.prisma
+      .$transaction(async (tx) => {
+        await ctx.bus.publish(event, { tx });
+        throw new Error('rollback');
+      })
+      .catch(() => {});
+    await new Promise((r) => setTimeout(r, 800));
+    expect(await deliveriesOf(ctx, event.id)).toEqual([]);
+    expect(channels.push.sends).toEqual([]);
+  });
+
+  it('stores the event while Redis is unreachable, and the sweeper delivers it later', async () => {
+    // A bus whose publisher points at a port with no Redis: the broadcast fails, the insert does not.
+    const offline = testContext({ REDIS_URL: 'redis://127.0.0.1:1' });
+    const c = await customer();
+    const event = transactionCompleted(c);
+    const result = await offline.bus.publish(event);
+    expect(result.duplicate).toBe(false);
+    await offline.close();
+
+    const channels = sandboxes();
+    await notifier(channels);
+    const rows = await waitFor(async () => {
+      const r = await deliveriesOf(ctx, event.id);
+      return allTerminal(r, 3) && r;
+    }, 10_000, 'sweeper delivery');
+    for (const row of rows) expect(channels[row.channel as 'push'].timesSent(row.id)).toBe(1);
+  });
+
+  it('skips channels the customer cannot be reached on, and records why', async () => {
+    await notifier(sandboxes());
+    const c = await customer({ devices: 0 });
+    await ctx.pool.query('UPDATE customers SET phone = NULL WHERE user_id = $1', [c.userId]);
+    const event = transactionCompleted(c);
+    await ctx.bus.publish(event);
+    const rows = await waitFor(async () => {
+      const r = await deliveriesOf(ctx, event.id);
+      return allTerminal(r, 3) && r;
+    }, 10_000, 'deliveries');
+    expect(rows.map((r) => [r.channel, r.status])).toEqual([['email', 'SENT'], ['push', 'SKIPPED'], ['sms', 'SKIPPED']]);
+    const reasons = await ctx.pool.query(`SELECT channel, last_error FROM notification_deliveries WHERE id = ANY($1::uuid[]) AND status = 'SKIPPED' ORDER BY channel`, [rows.map((r) => r.id)]);
+    expect(reasons.rows).toEqual([{ channel: 'push', last_error: 'no_device' }, { channel: 'sms', last_error: 'no_phone' }]);
+  });
+
+  it('retries a transient provider failure and ends SENT', async () => {
+    let calls = 0;
+    const flaky = sandboxes();
+    const original = flaky.sms.send.bind(flaky.sms);
+    flaky.sms.send = async (message) => {
+      calls++;
+      if (calls === 1) throw new (await import('../../lib/channels/delivery-errors.js')).TransientDeliveryError('busy', 'try later', 10);
+      return original(message);
+    };
+    await notifier(flaky);
+    const c = await customer();
+    const event = transactionCompleted(c);
+    await ctx.bus.publish(event);
+    const rows = await waitFor(async () => {
+      const r = await deliveriesOf(ctx, event.id);
+      return allTerminal(r, 3) && r;
+    }, 10_000, 'retried delivery');
+    const sms = rows.find((r) => r.channel === 'sms')!;
+    expect(sms).toMatchObject({ status: 'SENT', attempts: 2 });
+    const history = await ctx.pool.query('SELECT status FROM notification_history WHERE delivery_id = $1 ORDER BY id', [sms.id]);
+    expect(history.rows.map((h) => h.status)).toEqual(['RETRYING', 'SENT']);
+  });
+
+  it('processes an event with no resolvable recipient without notifying anyone, while other events proceed', async () => {
+    const channels = sandboxes();
+    await notifier(channels);
+    const c = await customer();
+    // A customer row whose locale has no template is fine (fallback); a routed event for an
+    // account with no owner and no userId has no recipient: processed, nothing to notify.
+    const orphan = { ...transactionCompleted(c), metadata: { source: 'test' }, payload: { ...transactionCompleted(c).payload, accountNumber: '999999999999' } };
+    const good = transactionCompleted(c);
+    await ctx.bus.publish(orphan);
+    await ctx.bus.publish(good);
+    await waitFor(async () => allTerminal(await deliveriesOf(ctx, good.id), 3), 10_000, 'the good event');
+    const processed = await waitFor(async () => {
+      const r = await ctx.pool.query('SELECT processed_at FROM domain_events WHERE id = $1', [orphan.id]);
+      return r.rows[0]?.processed_at;
+    }, 5_000, 'orphan processed');
+    expect(processed).toBeTruthy();
+    expect(await deliveriesOf(ctx, orphan.id)).toEqual([]);
+    await ctx.pool.query('DELETE FROM domain_events WHERE id = $1', [orphan.id]);
+  });
+});
+
+describe('unknown ids', () => {
+  it('processing a hint for an id that does not exist is harmless', async () => {
+    const n = await notifier(sandboxes());
+    const outcome = await n.processor.processIds([randomUUID()]);
+    expect(outcome).toEqual({ processed: 0, failed: 0 });
+  });
+});

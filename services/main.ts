@@ -22,7 +22,7 @@ await api.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
 const demo = new AbortController();
 const demoRate = Number(process.env.DEMO_EVENTS_PER_SECOND ?? 20);
 const demoRun = demoRate > 0
-  ? runDemoTraffic(ctx.bus, log.child({ component: 'demo' }), { customers: 50, eventsPerSecond: demoRate, signal: demo.signal })
+  ? runDemoTraffic(ctx.bus, ctx.pool, log.child({ component: 'demo' }), { customers: 50, eventsPerSecond: demoRate, signal: demo.signal })
   : Promise.resolve();
 
 const sample = createSummarySampler(ctx.pool);

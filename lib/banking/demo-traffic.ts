@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { EventBus } from '../events/event-bus.js';
 import type { EventInput } from '../events/envelope.js';
 import type { Logger } from '../logger.js';
+import type { Pool } from '../db/pool.js';
+import { registerDevice } from '../notifications/contacts.js';
 
 export interface DemoCustomer {
   userId: string;
@@ -73,11 +75,12 @@ export function randomBankingEvent(c: DemoCustomer, random: () => number = Math.
 }
 
 /** Publishes a steady stream of demo events until stopped. */
-export async function runDemoTraffic(bus: EventBus, logger: Logger, options: { customers: number; eventsPerSecond: number; signal: AbortSignal }): Promise<void> {
+export async function runDemoTraffic(bus: EventBus, pool: Pool, logger: Logger, options: { customers: number; eventsPerSecond: number; signal: AbortSignal }): Promise<void> {
   const customers: DemoCustomer[] = [];
   for (let i = 0; i < options.customers; i++) {
     const { customer, events } = onboardingEvents(i);
     for (const event of events) await bus.publish({ ...event, id: deterministicId(`${customer.userId}:${event.type}`) });
+    await registerDevice(pool, customer.userId, `demo-device-${i}`, i % 2 ? 'ios' : 'android');
     customers.push(customer);
   }
   logger.info({ customers: customers.length }, 'demo customers onboarded');

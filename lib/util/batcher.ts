@@ -4,7 +4,7 @@ export interface BatcherOptions<T, R> {
   maxSize: number;
   /** How long the first item may wait for company; 0 flushes on the next turn of the event loop. */
   lingerMs: number;
-  /** Callers beyond this many waiting items are held back instead of growing memory. */
+  /** Callers beyond this many queued or in-flight items wait, so memory stays bounded. */
   maxPending?: number;
 }
 
@@ -33,7 +33,7 @@ export class Batcher<T, R> {
 
   async add(item: T): Promise<R> {
     const limit = this.options.maxPending ?? Number.POSITIVE_INFINITY;
-    while (this.queue.length >= limit) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    while (this.pending >= limit) await new Promise<void>((resolve) => this.waiters.push(resolve));
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       if (this.queue.length >= this.options.maxSize) this.flush();
@@ -69,6 +69,7 @@ export class Batcher<T, R> {
       for (const p of batch) p.reject(error);
     } finally {
       this.inFlight -= batch.length;
+      for (const wake of this.waiters.splice(0)) wake();
       if (this.pending === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     }
   }

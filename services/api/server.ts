@@ -3,7 +3,7 @@ import type { AppContext } from '../../lib/app-context.js';
 
 /** The HTTP API. So far: liveness and readiness for the orchestrator. */
 export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: ctx.logger.child({ component: 'api' }) as FastifyBaseLogger, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: ctx.logger.child({ component: 'api' }) as FastifyBaseLogger });
 
   app.get('/health/live', async () => ({ status: 'ok' }));
 

@@ -15,7 +15,9 @@ say() { printf '[setup] %s\n' "$*"; }
 # 1. Dependencies (npm ci only when the lockfile changed since the last install).
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   say "installing dependencies"
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm ci is exact; npm install is the fallback for a lockfile written on another platform
+  # whose optional native packages npm 11 then reports as missing.
+  npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error
 fi
 
 # 2. Postgres and Redis: start local ones if they are installed but stopped.

@@ -64,6 +64,13 @@ export class DeliveryDispatcher {
     return claimed.length;
   }
 
+  /** A due retry, named by its BullMQ job. */
+  async retry(ids: string[]): Promise<number> {
+    const claimed = await claimByIds(this.options.pool, ids, this.options.instanceId, this.active, 'RETRYING');
+    await this.sendAll(claimed);
+    return claimed.length;
+  }
+
   /** Durable path: anything due or orphaned. Returns how many were claimed. */
   async pollDue(): Promise<number> {
     const claimed = await claimDue(this.options.pool, this.options.instanceId, { ...this.options.poll, channels: this.active });
@@ -158,29 +165,61 @@ export class DeliveryDispatcher {
         );
       }
     }
-    await this.publishCompletions(recorded);
+    await this.publishCompletions(recorded, byId);
   }
 
-  private async publishCompletions(recorded: RecordedOutcome[]): Promise<void> {
-    const candidates = [...new Set(recorded.filter((r) => r.status !== 'RETRYING').map((r) => r.notificationId))];
-    if (candidates.length === 0) return;
+  /**
+   * notification.dead_lettered for every delivery that just ran out of attempts, and
+   * notification.sent/failed for every notification whose last delivery just settled,
+   * written in one transaction (outbox) and then broadcast.
+   */
+  private async publishCompletions(recorded: RecordedOutcome[], outcomes: Map<string, DeliveryOutcome>): Promise<void> {
+    const settled = [...new Set(recorded.filter((r) => r.status !== 'RETRYING').map((r) => r.notificationId))];
+    const dead = recorded.filter((r) => r.status === 'DEAD_LETTERED');
+    if (settled.length === 0) return;
+    for (const d of dead) {
+      // The operator alert: an error-level log line (and the metric and event below).
+      this.options.logger.error({ deliveryId: d.id, channel: d.channel, error: outcomes.get(d.id)?.error }, 'delivery dead-lettered after its last attempt');
+    }
     const stored = await withTransaction(this.options.pool, async (client) => {
-      const completed = await completeNotifications(client, candidates);
-      const events = completed.map((n) =>
-        parseEvent({
-          type: n.outcome === 'sent' ? 'notification.sent' : 'notification.failed',
-          aggregateType: 'notification',
-          aggregateId: n.id,
-          payload: {
-            notificationId: n.id,
-            eventId: n.eventId,
-            eventType: n.eventType,
-            userId: n.userId,
-            channels: n.channels.map((c) => ({ channel: c.channel, deliveryId: c.deliveryId, status: c.status, ...(c.error ? { error: c.error.slice(0, 500) } : {}) })),
-          },
-          metadata: { userId: n.userId, causationId: n.eventId, ...(n.correlationId ? { correlationId: n.correlationId } : {}), source: 'herald.notifier' },
+      const completed = await completeNotifications(client, settled);
+      const deadContext = dead.length
+        ? (await client.query<{ id: string; event_id: string; user_id: string; correlation_id: string | null }>(
+            `SELECT n.id, n.event_id, n.user_id, e.correlation_id FROM notifications n JOIN domain_events e ON e.id = n.event_id
+              WHERE n.id = ANY($1::uuid[])`, [dead.map((d) => d.notificationId)])).rows
+        : [];
+      const byNotification = new Map(deadContext.map((r) => [r.id, r]));
+      const events = [
+        ...dead.map((d) => {
+          const n = byNotification.get(d.notificationId)!;
+          const outcome = outcomes.get(d.id);
+          return parseEvent({
+            type: 'notification.dead_lettered',
+            aggregateType: 'notification',
+            aggregateId: d.notificationId,
+            payload: {
+              notificationId: d.notificationId, deliveryId: d.id, eventId: n.event_id, channel: d.channel,
+              attempts: outcome?.attempt ?? 0, ...(outcome?.error ? { lastError: outcome.error.slice(0, 1_000) } : {}),
+            },
+            metadata: { userId: n.user_id, causationId: n.event_id, ...(n.correlation_id ? { correlationId: n.correlation_id } : {}), source: 'herald.notifier' },
+          });
         }),
-      );
+        ...completed.map((n) =>
+          parseEvent({
+            type: n.outcome === 'sent' ? 'notification.sent' : 'notification.failed',
+            aggregateType: 'notification',
+            aggregateId: n.id,
+            payload: {
+              notificationId: n.id,
+              eventId: n.eventId,
+              eventType: n.eventType,
+              userId: n.userId,
+              channels: n.channels.map((c) => ({ channel: c.channel, deliveryId: c.deliveryId, status: c.status, ...(c.error ? { error: c.error.slice(0, 500) } : {}) })),
+            },
+            metadata: { userId: n.userId, causationId: n.eventId, ...(n.correlationId ? { correlationId: n.correlationId } : {}), source: 'herald.notifier' },
+          }),
+        ),
+      ];
       return insertEvents(pgExecutor(client), events);
     });
     await this.options.bus.broadcast(stored.filter((s) => !s.duplicate).map((s) => s.event));

@@ -41,15 +41,21 @@ const claimedColumns = `
  * The conditional status change is the lock: only one instance can move a delivery from
  * PENDING to SENDING, so only one instance hands it to the provider.
  */
-export async function claimByIds(pool: Pool, ids: string[], instanceId: string, channels: ChannelName[]): Promise<ClaimedDelivery[]> {
+export async function claimByIds(
+  pool: Pool,
+  ids: string[],
+  instanceId: string,
+  channels: ChannelName[],
+  from: 'PENDING' | 'RETRYING' = 'PENDING',
+): Promise<ClaimedDelivery[]> {
   if (ids.length === 0) return [];
   const { rows } = await pool.query<ClaimedDelivery>(
     `UPDATE notification_deliveries d
         SET status = 'SENDING', attempts = d.attempts + 1, claimed_at = now(), claimed_by = $2, updated_at = now()
        FROM notifications n LEFT JOIN customers c ON c.user_id = n.user_id
-      WHERE n.id = d.notification_id AND d.id = ANY($1::uuid[]) AND d.status = 'PENDING' AND d.channel = ANY($3::text[])
+      WHERE n.id = d.notification_id AND d.id = ANY($1::uuid[]) AND d.status = $4 AND d.channel = ANY($3::text[])
       RETURNING ${claimedColumns}`,
-    [ids, instanceId, channels],
+    [ids, instanceId, channels, from],
   );
   return rows;
 }

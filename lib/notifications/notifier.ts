@@ -4,7 +4,10 @@ import type { EventBus } from '../events/event-bus.js';
 import { EventProcessor, type DurableHandler } from '../events/event-processor.js';
 import type { Logger } from '../logger.js';
 import { createCustomerDirectoryHandler } from '../banking/customer-directory.js';
+import type { ConnectionOptions, Worker } from 'bullmq';
 import type { RetrySchedules } from '../queues/retry-policy.js';
+import { RetryQueue } from '../queues/retry-queue.js';
+import { createRetryWorker } from '../queues/retry-worker.js';
 import { runPeriodically, type Periodic } from '../util/periodic.js';
 import { DeliveryDispatcher, type DispatcherOptions, type RetryScheduler } from './delivery-dispatcher.js';
 import { createFanOutHandler } from './fan-out.js';
@@ -19,6 +22,8 @@ export interface NotifierOptions {
   retrySchedules: RetrySchedules;
   renderer?: TemplateRenderer;
   retryScheduler?: RetryScheduler;
+  /** When given, retries run through BullMQ; otherwise the due-delivery poller alone runs them. */
+  retryQueue?: { connection: ConnectionOptions; concurrency?: number };
   onOutcome?: DispatcherOptions['onOutcome'];
   timing: {
     sweeperGraceMs: number;
@@ -48,10 +53,13 @@ export class Notifier {
   readonly processor: EventProcessor;
   readonly dispatcher: DeliveryDispatcher;
   private loops: Periodic[] = [];
+  private readonly retryQueue: RetryQueue | null;
+  private retryWorker: Worker | null = null;
   private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly options: NotifierOptions) {
     const t = options.timing;
+    this.retryQueue = options.retryQueue ? new RetryQueue(options.retryQueue.connection) : null;
     this.dispatcher = new DeliveryDispatcher({
       pool: options.pool,
       channels: options.channels,
@@ -61,13 +69,14 @@ export class Notifier {
       retrySchedules: options.retrySchedules,
       sendTimeoutMs: t.sendTimeoutMs,
       concurrency: t.concurrency,
-      retryScheduler: options.retryScheduler,
+      retryScheduler: options.retryScheduler ?? this.retryQueue ?? undefined,
       onOutcome: options.onOutcome,
       poll: {
         limit: t.sweeperBatchSize,
         pendingGraceMs: t.sweeperGraceMs,
         staleSendingMs: t.deliveryStaleMs,
-        retryingSlackMs: t.retryingSlackMs ?? 0,
+        // With BullMQ in charge of retries the poller only rescues jobs that were lost.
+        retryingSlackMs: t.retryingSlackMs ?? (this.retryQueue ? 30_000 : 0),
       },
     });
     this.processor = new EventProcessor({
@@ -83,6 +92,14 @@ export class Notifier {
   async start(): Promise<void> {
     const { logger, timing } = this.options;
     this.unsubscribe = await this.options.bus.subscribe('*', (event) => this.processor.hint(event.id));
+    if (this.options.retryQueue) {
+      this.retryWorker = createRetryWorker({
+        connection: this.options.retryQueue.connection,
+        logger,
+        concurrency: this.options.retryQueue.concurrency ?? 32,
+        retry: (ids) => this.dispatcher.retry(ids),
+      });
+    }
     this.loops = [
       runPeriodically('event-sweeper', timing.sweeperIntervalMs, async () => {
         const { processed, failed } = await this.processor.sweep();
@@ -100,7 +117,10 @@ export class Notifier {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     await Promise.all(this.loops.map((loop) => loop.stop()));
+    // Worker.close waits for the jobs it is running, which wait for their sends.
+    await this.retryWorker?.close();
     await this.processor.drain();
     await this.dispatcher.drain();
+    await this.retryQueue?.close();
   }
 }

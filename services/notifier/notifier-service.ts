@@ -22,6 +22,7 @@ export async function startNotifier(ctx: AppContext, channels: ChannelSet, extra
       sendTimeoutMs: c.DELIVERY_SEND_TIMEOUT_MS,
       concurrency: c.DELIVERY_CONCURRENCY,
     },
+    retryQueue: { connection: { url: c.REDIS_URL, maxRetriesPerRequest: null } },
     ...extra,
   });
   await notifier.start();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createAppContext, type AppContext } from '../../lib/app-context.js';
 import type { ChannelSet } from '../../lib/channels/channel.js';
 import { loadConfig } from '../../lib/config.js';
-import { Notifier } from '../../lib/notifications/notifier.js';
+import { Notifier, type NotifierOptions } from '../../lib/notifications/notifier.js';
 import type { RetrySchedules } from '../../lib/queues/retry-policy.js';
 
 export function testContext(env: Record<string, string> = {}): AppContext {
@@ -15,7 +15,12 @@ export const fastRetries: RetrySchedules = {
   sms: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 50 },
 };
 
-export async function startTestNotifier(ctx: AppContext, channels: ChannelSet, instanceId = `test-${randomUUID().slice(0, 8)}`): Promise<Notifier> {
+export async function startTestNotifier(
+  ctx: AppContext,
+  channels: ChannelSet,
+  instanceId = `test-${randomUUID().slice(0, 8)}`,
+  extra: Partial<NotifierOptions> = {},
+): Promise<Notifier> {
   const notifier = new Notifier({
     pool: ctx.pool,
     bus: ctx.bus,
@@ -33,6 +38,7 @@ export async function startTestNotifier(ctx: AppContext, channels: ChannelSet, i
       sendTimeoutMs: 2_000,
       concurrency: 32,
     },
+    ...extra,
   });
   await notifier.start();
   return notifier;

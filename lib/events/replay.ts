@@ -1,0 +1,73 @@
+import type { AppContext } from '../app-context.js';
+import { notificationHandlers } from '../notifications/notifier.js';
+import { EventProcessor } from './event-processor.js';
+
+export interface ReplayFilter {
+  type?: string;
+  aggregateType?: string;
+  aggregateId?: string;
+  userId?: string;
+  correlationId?: string;
+  from?: Date;
+  to?: Date;
+}
+
+export type ReplaySelection = { eventIds: string[] } | { filter: ReplayFilter };
+
+/** A replay touches at most this many events; larger ones are split by the operator. */
+export const maxReplayEvents = 10_000;
+
+export class ReplayTooLargeError extends Error {
+  readonly code = 'HERALD_ERR_REPLAY_TOO_LARGE';
+  constructor(readonly matched: number) {
+    super(`the selection matches more than ${maxReplayEvents} events; narrow the filter`);
+  }
+}
+
+/**
+ * Re-runs the durable handlers for the chosen events. Fan-out is idempotent, so deliveries
+ * already SENT or DELIVERED are never sent again; FAILED and DEAD_LETTERED ones get a fresh
+ * attempt budget and any channel routed since is added. New work is left PENDING for the
+ * notifiers' pollers, so a replay works from any process.
+ */
+export async function replayEvents(ctx: AppContext, selection: ReplaySelection): Promise<{ replayed: number }> {
+  const ids = 'eventIds' in selection ? [...new Set(selection.eventIds)] : await idsMatching(ctx, selection.filter);
+  if (ids.length > maxReplayEvents) throw new ReplayTooLargeError(ids.length);
+  if (ids.length === 0) return { replayed: 0 };
+  // retry_at in the future keeps sweepers from taking these events in the moment between
+  // this reset and the replay run below (they would handle them without the replay flag).
+  await ctx.pool.query(
+    `UPDATE domain_events SET processed_at = NULL, process_attempts = 0, process_error = NULL,
+            retry_at = now() + interval '5 minutes'
+      WHERE id = ANY($1::uuid[])`,
+    [ids],
+  );
+  const processor = new EventProcessor({
+    pool: ctx.pool,
+    handlers: notificationHandlers(async () => {}, ctx.logger),
+    logger: ctx.logger,
+    graceMs: 0,
+    batchSize: 500,
+    maxAttempts: ctx.config.EVENT_MAX_PROCESS_ATTEMPTS,
+  });
+  let replayed = 0;
+  for (let i = 0; i < ids.length; i += 500) {
+    const outcome = await processor.processIds(ids.slice(i, i + 500), true);
+    replayed += outcome.processed;
+  }
+  return { replayed };
+}
+
+async function idsMatching(ctx: AppContext, f: ReplayFilter): Promise<string[]> {
+  const { rows } = await ctx.pool.query<{ id: string }>(
+    `SELECT id FROM domain_events
+      WHERE ($1::text IS NULL OR type = $1) AND ($2::text IS NULL OR aggregate_type = $2)
+        AND ($3::text IS NULL OR aggregate_id = $3) AND ($4::text IS NULL OR user_id = $4)
+        AND ($5::text IS NULL OR correlation_id = $5)
+        AND ($6::timestamptz IS NULL OR stored_at >= $6) AND ($7::timestamptz IS NULL OR stored_at < $7)
+      ORDER BY stored_at LIMIT $8`,
+    [f.type ?? null, f.aggregateType ?? null, f.aggregateId ?? null, f.userId ?? null, f.correlationId ?? null,
+     f.from ?? null, f.to ?? null, maxReplayEvents + 1],
+  );
+  return rows.map((r) => r.id);
+}

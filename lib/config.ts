@@ -16,8 +16,8 @@ const configSchema = z.object({
   SWEEPER_INTERVAL_MS: ms(1_000),
   SWEEPER_BATCH_SIZE: z.coerce.number().int().positive().default(500),
   EVENT_MAX_PROCESS_ATTEMPTS: z.coerce.number().int().positive().default(10),
-  /** A delivery left in SENDING longer than this is presumed orphaned by a crashed sender. */
-  DELIVERY_STALE_MS: ms(120_000),
+  /** A notifier silent (no heartbeat) this long is presumed dead; its SENDING deliveries are re-sent. */
+  DELIVERY_STALE_MS: ms(30_000),
   DELIVERY_POLL_INTERVAL_MS: ms(1_000),
   DELIVERY_SEND_TIMEOUT_MS: ms(15_000),
   DELIVERY_CONCURRENCY: z.coerce.number().int().positive().default(64),

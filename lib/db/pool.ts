@@ -8,7 +8,8 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 /** The hot path talks to Postgres through pg directly: set-based SQL costs far less per row than the ORM. */
 export function createPool(databaseUrl: string, max = 10): Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max, idleTimeoutMillis: 30_000 });
+  // A bounded connect time turns an unreachable Postgres into a prompt error (HTTP 503), not a hang.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 3_000 });
   // An idle client losing its connection (Postgres restart) must not crash the process.
   pool.on('error', () => {});
   return pool;

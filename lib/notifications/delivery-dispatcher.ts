@@ -154,7 +154,7 @@ export class DeliveryDispatcher {
   }
 
   private async record(outcomes: DeliveryOutcome[]): Promise<void> {
-    const recorded = await recordOutcomes(this.options.pool, outcomes);
+    const recorded = await this.persist(outcomes);
     const byId = new Map(outcomes.map((o) => [o.id, o]));
     for (const row of recorded) {
       const outcome = byId.get(row.id)!;
@@ -166,6 +166,23 @@ export class DeliveryDispatcher {
       }
     }
     await this.publishCompletions(recorded, byId);
+  }
+
+  /**
+   * The provider has accepted these sends: losing their outcome would mean a resend, so a
+   * Postgres outage is waited out (bounded) rather than given up on at the first error.
+   */
+  private async persist(outcomes: DeliveryOutcome[]): Promise<RecordedOutcome[]> {
+    const deadline = Date.now() + 5 * 60_000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await recordOutcomes(this.options.pool, outcomes);
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        this.options.logger.warn({ err: error, outcomes: outcomes.length, attempt }, 'could not record send outcomes; retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt)));
+      }
+    }
   }
 
   /**

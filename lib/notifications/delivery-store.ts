@@ -1,6 +1,7 @@
 import type { ChannelName } from '../channels/channel.js';
 import type { Pool, PoolClient } from '../db/pool.js';
 import type { DeliveryStatus } from './delivery-status.js';
+import { leaseHeldSql } from './instance-lease.js';
 
 export interface ClaimedDelivery {
   id: string;
@@ -64,7 +65,7 @@ export interface DueClaimOptions {
   limit: number;
   /** PENDING rows younger than this are still the fast path's to send. */
   pendingGraceMs: number;
-  /** SENDING rows older than this were orphaned by a crashed sender. */
+  /** SENDING rows whose claiming instance lost its lease lock and has not heartbeated for this long were orphaned by a crash. */
   staleSendingMs: number;
   /** RETRYING rows are the retry queue's; the poller takes them only this long after they were due. */
   retryingSlackMs: number;
@@ -82,7 +83,11 @@ export async function claimDue(pool: Pool, instanceId: string, o: DueClaimOption
         WHERE status IN ('PENDING', 'SENDING', 'RETRYING', 'DEFERRED') AND channel = ANY($6::text[])
           AND CASE status
                 WHEN 'PENDING' THEN created_at < now() - make_interval(secs => $3::double precision / 1000)
-                WHEN 'SENDING' THEN claimed_at < now() - make_interval(secs => $4::double precision / 1000)
+                WHEN 'SENDING' THEN (NOT ${leaseHeldSql('claimed_by')} AND NOT EXISTS (
+                  SELECT 1 FROM notifier_instances i WHERE i.instance_id = claimed_by
+                     AND i.heartbeat_at > now() - make_interval(secs => $4::double precision / 1000)))
+                  -- A live instance that could not write an outcome for ten stale periods is stuck.
+                  OR claimed_at < now() - make_interval(secs => $4::double precision / 100)
                 WHEN 'RETRYING' THEN next_attempt_at < now() - make_interval(secs => $5::double precision / 1000)
                 ELSE next_attempt_at <= now()
               END
@@ -197,3 +202,4 @@ export async function deactivateTokens(pool: Pool, tokens: string[], reason: str
   );
   return result.rowCount ?? 0;
 }
+

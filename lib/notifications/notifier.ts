@@ -9,6 +9,7 @@ import type { RetrySchedules } from '../queues/retry-policy.js';
 import { RetryQueue } from '../queues/retry-queue.js';
 import { createRetryWorker } from '../queues/retry-worker.js';
 import { runPeriodically, type Periodic } from '../util/periodic.js';
+import { InstanceLease } from './instance-lease.js';
 import { DeliveryDispatcher, type DispatcherOptions, type RetryScheduler } from './delivery-dispatcher.js';
 import { createFanOutHandler } from './fan-out.js';
 import { TemplateRenderer } from './templates/template-renderer.js';
@@ -53,12 +54,15 @@ export class Notifier {
   readonly processor: EventProcessor;
   readonly dispatcher: DeliveryDispatcher;
   private loops: Periodic[] = [];
+  private lease: Periodic | null = null;
+  private readonly instanceLease: InstanceLease;
   private readonly retryQueue: RetryQueue | null;
   private retryWorker: Worker | null = null;
   private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly options: NotifierOptions) {
     const t = options.timing;
+    this.instanceLease = new InstanceLease(options.pool, options.instanceId, options.logger);
     this.retryQueue = options.retryQueue ? new RetryQueue(options.retryQueue.connection) : null;
     this.dispatcher = new DeliveryDispatcher({
       pool: options.pool,
@@ -91,6 +95,8 @@ export class Notifier {
 
   async start(): Promise<void> {
     const { logger, timing } = this.options;
+    // The lease comes first: nothing may be claimed by an instance others think is dead.
+    await this.instanceLease.renew();
     this.unsubscribe = await this.options.bus.subscribe('*', (event) => this.processor.hint(event.id));
     if (this.options.retryQueue) {
       this.retryWorker = createRetryWorker({
@@ -100,6 +106,9 @@ export class Notifier {
         retry: (ids) => this.dispatcher.retry(ids),
       });
     }
+    this.lease = runPeriodically('heartbeat', Math.max(100, Math.floor(timing.deliveryStaleMs / 5)), async () => {
+      await this.instanceLease.renew();
+    }, logger);
     this.loops = [
       runPeriodically('event-sweeper', timing.sweeperIntervalMs, async () => {
         const { processed, failed } = await this.processor.sweep();
@@ -122,5 +131,7 @@ export class Notifier {
     await this.processor.drain();
     await this.dispatcher.drain();
     await this.retryQueue?.close();
+    await this.lease?.stop();
+    await this.instanceLease.release();
   }
 }

@@ -1,23 +1,148 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../lib/app-context.js';
+import { HttpError, isUnavailableError, type ErrorBody } from '../../lib/api/http-errors.js';
+import { createMetrics, type HeraldMetrics } from '../../lib/api/metrics.js';
+import { ReplayTooLargeError } from '../../lib/events/replay.js';
+import { EventValidationError } from '../../lib/events/validation-error.js';
+import { InvalidCursorError } from '../../lib/queues/dead-letters.js';
+import { loadApiConfig, type ApiConfig } from './api-config.js';
+import { registerAuth } from './auth.js';
+import { adminRoutes } from './routes/admin.js';
+import { eventRoutes } from './routes/events.js';
+import { healthRoutes } from './routes/health.js';
+import { notificationRoutes } from './routes/notifications.js';
+import { receiptRoutes } from './routes/receipts.js';
+import { userRoutes } from './routes/users.js';
 
-/** The HTTP API. So far: liveness and readiness for the orchestrator. */
-export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: ctx.logger.child({ component: 'api' }) as FastifyBaseLogger });
+export interface ServerOptions {
+  apiConfig?: Partial<ApiConfig>;
+  metrics?: HeraldMetrics;
+}
 
-  app.get('/health/live', async () => ({ status: 'ok' }));
+export interface RouteDeps {
+  ctx: AppContext;
+  metrics: HeraldMetrics;
+  apiConfig: ApiConfig;
+}
 
-  app.get('/health/ready', async (_request, reply) => {
-    const timeout = <T>(p: Promise<T>) =>
-      Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 1_000))]);
-    const [postgres, redis] = await Promise.allSettled([timeout(ctx.pool.query('SELECT 1')), timeout(ctx.redis.ping())]);
-    const checks = {
-      postgres: postgres.status === 'fulfilled' ? 'ok' : 'unavailable',
-      redis: redis.status === 'fulfilled' ? 'ok' : 'unavailable',
-    };
-    const ready = checks.postgres === 'ok' && checks.redis === 'ok';
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks });
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The HTTP API (SPEC §8): health, metrics, OpenAPI and the v1 routes. Every response carries
+ * `x-request-id` (the caller's, when it sends a sane one); every error has the body
+ * `{ error, message, details? }` of lib/api/http-errors.ts.
+ */
+export async function buildServer(ctx: AppContext, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const apiConfig = { ...loadApiConfig(), ...options.apiConfig };
+  const metrics = options.metrics ?? createMetrics();
+  const app = Fastify({
+    loggerInstance: ctx.logger.child({ component: 'api' }) as FastifyBaseLogger,
+    bodyLimit: apiConfig.API_BODY_LIMIT_BYTES,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+    },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
 
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { status, body, headers, code } = toErrorResponse(error);
+    if (status >= 500) request.log.error({ err: error, code }, 'request failed');
+    else request.log.info({ code, status }, 'request rejected');
+    reply.headers(headers).header('herald-error-code', code).code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const error = new HttpError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`);
+    reply.header('herald-error-code', error.code).code(404).send(error.body());
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Herald API',
+        version: '1.0.0',
+        description:
+          'Event bus and notification service. Authenticate with `Authorization: Bearer <key>`. Scopes: `read`, `publish`, ' +
+          '`admin` (admin implies read and publish). Errors: `{ error, message, details? }` with a stable `herald-error-code` header.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerAuth(app, ctx);
+  await app.register(rateLimit, {
+    global: true,
+    // After authentication (onRequest), before the body is parsed: invalid requests count too.
+    hook: 'preParsing',
+    timeWindow: 60_000,
+    max: (request) => request.apiKey?.rateLimitPerMinute ?? apiConfig.API_RATE_LIMIT_PER_MINUTE,
+    keyGenerator: (request) => request.apiKey?.id ?? request.ip,
+    // Only keyed routes are limited: health checks and scrapes are never throttled.
+    allowList: (request) => !request.apiKey,
+    redis: ctx.redis,
+    nameSpace: 'herald:rate-limit:',
+    skipOnError: true,
+    errorResponseBuilder: (_request, context) =>
+      new HttpError('rate_limited', `Rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`, undefined, {
+        'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))),
+      }),
+  });
+
+  const deps: RouteDeps = { ctx, metrics, apiConfig };
+  await app.register(healthRoutes, deps);
+  await app.register(eventRoutes, deps);
+  await app.register(notificationRoutes, deps);
+  await app.register(userRoutes, deps);
+  await app.register(adminRoutes, deps);
+  await app.register(receiptRoutes, deps);
   return app;
+}
+
+function toErrorResponse(error: FastifyError): { status: number; body: ErrorBody; headers: Record<string, string>; code: string } {
+  const from = (e: HttpError) => ({ status: e.statusCode, body: e.body(), headers: e.headers, code: e.code });
+  if (error instanceof HttpError) return from(error);
+  if (error instanceof EventValidationError) return from(new HttpError('validation_failed', 'The event is invalid', error.details));
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const details = error.validation.map((v) => ({
+      path: v.instancePath.replace(/^\//, '').replaceAll('/', '.'),
+      message: v.message ?? 'is invalid',
+    }));
+    return from(new HttpError('validation_failed', `Invalid ${error.validationContext ?? 'request'}`, details));
+  }
+  if (error instanceof ReplayTooLargeError) return from(new HttpError('selection_too_large', error.message));
+  if (error instanceof InvalidCursorError) return from(new HttpError('invalid_cursor', error.message, [{ path: 'cursor', message: 'is not a cursor this API issued' }]));
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return from(new HttpError('payload_too_large'));
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return from(new HttpError('unsupported_media_type'));
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return from(new HttpError('validation_failed', 'The body is not valid JSON', [{ path: '', message: error.message }]));
+  }
+  if (isUnavailableError(error)) return from(new HttpError('unavailable'));
+  if (error.statusCode === 404) return from(new HttpError('not_found'));
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return from(new HttpError('validation_failed', error.message, [{ path: '', message: error.message }]));
+  }
+  return from(new HttpError('internal_error'));
 }

@@ -60,9 +60,18 @@ export async function createCustomer(ctx: AppContext, overrides: { locale?: stri
 }
 
 export async function deleteCustomer(ctx: AppContext, userId: string): Promise<void> {
-  await ctx.pool.query('DELETE FROM domain_events WHERE user_id = $1', [userId]);
-  await ctx.pool.query('DELETE FROM notifications WHERE user_id = $1', [userId]);
-  await ctx.pool.query('DELETE FROM customers WHERE user_id = $1', [userId]);
+  // Cascading deletes can deadlock with a concurrent sweeper touching the same rows; retry.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await ctx.pool.query('DELETE FROM domain_events WHERE user_id = $1', [userId]);
+      await ctx.pool.query('DELETE FROM notifications WHERE user_id = $1', [userId]);
+      await ctx.pool.query('DELETE FROM customers WHERE user_id = $1', [userId]);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;
+      await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+    }
+  }
 }
 
 export function transactionCompleted(customer: { userId: string; accountNumber: string }, overrides: Record<string, unknown> = {}) {

@@ -30,19 +30,40 @@ export function maskPhone(phone: string): string {
 
 const dateLocales: Record<string, string> = { en: 'en-GB' };
 
+/**
+ * Locales Node's Intl has no data for: the date is laid out like en-GB ("24 Nov 2026, 00:05 GMT+2")
+ * from Intl's parts, with the month name taken from this table.
+ */
+const monthNames: Record<string, readonly string[]> = {
+  ny: [
+    'Januwale', 'Febuluwale', 'Malichi', 'Epulo', 'Meyi', 'Juni',
+    'Julai', 'Ogasiti', 'Seputembala', 'Okutobala', 'Novembala', 'Disembala',
+  ],
+};
+
+const dateOptions: Intl.DateTimeFormatOptions = {
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  hour12: false,
+  timeZoneName: 'short',
+};
+
+/** A timestamp in the recipient's time zone (UTC when the zone is unknown), in the recipient's language. */
 export function formatDate(iso: string, timeZone: string, locale: string): string {
   const date = new Date(iso);
   const tz = isValidTimeZone(timeZone) ? timeZone : 'UTC';
-  return new Intl.DateTimeFormat(dateLocales[locale] ?? 'en-GB', {
-    timeZone: tz,
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    hour12: false,
-    timeZoneName: 'short',
-  }).format(date);
+  const months = monthNames[locale];
+  if (months) {
+    const parts = new Intl.DateTimeFormat('en-GB', { ...dateOptions, month: 'numeric', timeZone: tz }).formatToParts(date);
+    const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+    const month = months[Number(part('month')) - 1] ?? part('month');
+    // With a numeric month en-GB pads the day ("09"); the en layout does not.
+    return `${Number(part('day'))} ${month} ${part('year')}, ${part('hour')}:${part('minute')} ${part('timeZoneName')}`;
+  }
+  return new Intl.DateTimeFormat(dateLocales[locale] ?? 'en-GB', { ...dateOptions, timeZone: tz }).format(date);
 }
 
 export function isValidTimeZone(timeZone: string): boolean {

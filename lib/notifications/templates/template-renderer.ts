@@ -3,10 +3,11 @@ import type { ChannelName, ContentByChannel } from '../../channels/channel.js';
 import type { StoredEvent } from '../../events/stored-event.js';
 import { routingTable } from '../routing.js';
 import { en } from './en.js';
+import { ny } from './ny.js';
 import { formatDate, formatMoney, formatAmount, maskAccount } from './formatting.js';
 import type { EventTemplates, LocaleBundle } from './template-types.js';
 
-export const defaultLocales: Record<string, LocaleBundle> = { en };
+export const defaultLocales: Record<string, LocaleBundle> = { en, ny };
 export const fallbackLocale = 'en';
 
 type Compiled = (context: object) => string;

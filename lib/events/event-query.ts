@@ -1,0 +1,203 @@
+import type { Pool } from '../db/pool.js';
+import { decodeCursor, encodeCursor } from '../api/cursor.js';
+import { eventColumns, rowToEvent, type EventRow, type StoredEvent } from './stored-event.js';
+
+export interface EventQuery {
+  type?: string;
+  aggregateType?: string;
+  aggregateId?: string;
+  userId?: string;
+  correlationId?: string;
+  /** Inclusive lower bound on stored_at. */
+  from?: Date;
+  /** Exclusive upper bound on stored_at. */
+  to?: Date;
+  cursor?: string;
+  limit: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/**
+ * Newest first, keyset-paginated on (stored_at, id): a page never repeats or skips a row,
+ * whatever is inserted meanwhile (new rows sort before the cursor and are not revisited).
+ */
+export async function queryEvents(pool: Pool, query: EventQuery): Promise<Page<StoredEvent>> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (query.type) add('type = ?', query.type);
+  if (query.aggregateType) add('aggregate_type = ?', query.aggregateType);
+  if (query.aggregateId) add('aggregate_id = ?', query.aggregateId);
+  if (query.userId) add('user_id = ?', query.userId);
+  if (query.correlationId) add('correlation_id = ?', query.correlationId);
+  if (query.from) add('stored_at >= ?', query.from);
+  if (query.to) add('stored_at < ?', query.to);
+  if (query.cursor) {
+    const { at, id } = decodeCursor(query.cursor);
+    params.push(at, id);
+    where.push(`(stored_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  }
+  params.push(query.limit + 1);
+  const { rows } = await pool.query<EventRow>(
+    `SELECT ${eventColumns} FROM domain_events
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY stored_at DESC, id DESC LIMIT $${params.length}`,
+    params,
+  );
+  const more = rows.length > query.limit;
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  return { items: page.map(rowToEvent), nextCursor: more && last ? encodeCursor(last.stored_at, last.id) : null };
+}
+
+export interface AttemptView {
+  attempt: number;
+  status: string;
+  providerResponse: unknown;
+  error: string | null;
+  errorCode: string | null;
+  latencyMs: number | null;
+  at: string;
+}
+
+export interface DeliveryView {
+  id: string;
+  channel: string;
+  status: string;
+  priority: string;
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastError: string | null;
+  lastErrorCode: string | null;
+  providerMessageId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  sentAt: string | null;
+  deliveredAt: string | null;
+  history: AttemptView[];
+}
+
+export interface NotificationView {
+  id: string;
+  eventId: string;
+  userId: string;
+  eventType: string;
+  priority: string;
+  locale: string;
+  createdAt: string;
+  completedAt: string | null;
+  outcome: string | null;
+  deliveries: DeliveryView[];
+}
+
+export type EventTrace = StoredEvent & {
+  processedAt: string | null;
+  processAttempts: number;
+  processError: string | null;
+  notifications: NotificationView[];
+};
+
+const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v == null ? null : String(v));
+
+/** Loads notifications → deliveries → attempts for the given notification ids (or event ids). */
+export async function loadNotificationTrees(
+  pool: Pool,
+  by: { notificationIds: string[] } | { eventIds: string[] },
+): Promise<NotificationView[]> {
+  const [column, ids] = 'notificationIds' in by ? ['id', by.notificationIds] : ['event_id', by.eventIds];
+  if (ids.length === 0) return [];
+  const notifications = await pool.query(
+    `SELECT id, event_id, user_id, event_type, priority, locale, created_at, completed_at, outcome
+       FROM notifications WHERE ${column} = ANY($1::uuid[]) ORDER BY created_at, id`,
+    [ids],
+  );
+  const notificationIds = notifications.rows.map((r) => r.id as string);
+  const deliveries = notificationIds.length
+    ? await pool.query(
+        `SELECT id, notification_id, channel, status, priority, attempts, next_attempt_at, last_error, last_error_code,
+                provider_message_id, created_at, updated_at, sent_at, delivered_at
+           FROM notification_deliveries WHERE notification_id = ANY($1::uuid[]) ORDER BY channel`,
+        [notificationIds],
+      )
+    : { rows: [] as Record<string, unknown>[] };
+  const deliveryIds = deliveries.rows.map((r) => r.id as string);
+  const history = deliveryIds.length
+    ? await pool.query(
+        `SELECT delivery_id, attempt, status, provider_response, error, error_code, latency_ms, created_at
+           FROM notification_history WHERE delivery_id = ANY($1::uuid[]) ORDER BY created_at, id`,
+        [deliveryIds],
+      )
+    : { rows: [] as Record<string, unknown>[] };
+
+  const attemptsByDelivery = new Map<string, AttemptView[]>();
+  for (const h of history.rows) {
+    const list = attemptsByDelivery.get(h.delivery_id as string) ?? [];
+    list.push({
+      attempt: h.attempt as number,
+      status: h.status as string,
+      providerResponse: h.provider_response ?? null,
+      error: (h.error as string | null) ?? null,
+      errorCode: (h.error_code as string | null) ?? null,
+      latencyMs: (h.latency_ms as number | null) ?? null,
+      at: iso(h.created_at)!,
+    });
+    attemptsByDelivery.set(h.delivery_id as string, list);
+  }
+  const deliveriesByNotification = new Map<string, DeliveryView[]>();
+  for (const d of deliveries.rows) {
+    const list = deliveriesByNotification.get(d.notification_id as string) ?? [];
+    list.push({
+      id: d.id as string,
+      channel: d.channel as string,
+      status: d.status as string,
+      priority: d.priority as string,
+      attempts: d.attempts as number,
+      nextAttemptAt: iso(d.next_attempt_at),
+      lastError: (d.last_error as string | null) ?? null,
+      lastErrorCode: (d.last_error_code as string | null) ?? null,
+      providerMessageId: (d.provider_message_id as string | null) ?? null,
+      createdAt: iso(d.created_at)!,
+      updatedAt: iso(d.updated_at)!,
+      sentAt: iso(d.sent_at),
+      deliveredAt: iso(d.delivered_at),
+      history: attemptsByDelivery.get(d.id as string) ?? [],
+    });
+    deliveriesByNotification.set(d.notification_id as string, list);
+  }
+  return notifications.rows.map((n) => ({
+    id: n.id as string,
+    eventId: n.event_id as string,
+    userId: n.user_id as string,
+    eventType: n.event_type as string,
+    priority: n.priority as string,
+    locale: n.locale as string,
+    createdAt: iso(n.created_at)!,
+    completedAt: iso(n.completed_at),
+    outcome: (n.outcome as string | null) ?? null,
+    deliveries: deliveriesByNotification.get(n.id as string) ?? [],
+  }));
+}
+
+/** The full trace of one event: the event, its notifications, their deliveries and every attempt. */
+export async function loadEventTrace(pool: Pool, id: string): Promise<EventTrace | null> {
+  const { rows } = await pool.query<EventRow & { processed_at: Date | null; process_attempts: number; process_error: string | null }>(
+    `SELECT ${eventColumns}, processed_at, process_attempts, process_error FROM domain_events WHERE id = $1`,
+    [id],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    ...rowToEvent(row),
+    processedAt: iso(row.processed_at),
+    processAttempts: row.process_attempts,
+    processError: row.process_error,
+    notifications: await loadNotificationTrees(pool, { eventIds: [id] }),
+  };
+}

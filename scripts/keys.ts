@@ -1,0 +1,50 @@
+// API keys: `npm run keys -- create --name x --scopes publish,read [--rate-limit 600]` prints the key once;
+// `npm run keys -- list`; `npm run keys -- revoke <id>`.
+import { parseArgs } from 'node:util';
+import { apiScopes, createApiKey, isApiScope, listApiKeys, revokeApiKey, type ApiScope } from '../lib/api/api-keys.js';
+import { loadConfig } from '../lib/config.js';
+import { createPool } from '../lib/db/pool.js';
+
+const usage = `usage:
+  npm run keys -- create --name <name> --scopes <${apiScopes.join('|')}>[,...] [--rate-limit <per minute>]
+  npm run keys -- list
+  npm run keys -- revoke <id>`;
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { name: { type: 'string' }, scopes: { type: 'string' }, 'rate-limit': { type: 'string' } },
+});
+const [command, ...rest] = positionals;
+const pool = createPool(loadConfig().DATABASE_URL, 1);
+let exitCode = 0;
+try {
+  if (command === 'create') {
+    const scopes = (values.scopes ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = scopes.filter((s) => !isApiScope(s));
+    if (!values.name || scopes.length === 0 || bad.length > 0) {
+      throw new Error(bad.length ? `unknown scope(s): ${bad.join(', ')}\n${usage}` : usage);
+    }
+    const rateLimit = values['rate-limit'] === undefined ? null : Number(values['rate-limit']);
+    const { key, record } = await createApiKey(pool, { name: values.name, scopes: scopes as ApiScope[], rateLimitPerMinute: rateLimit });
+    process.stdout.write(`id:     ${record.id}\nname:   ${record.name}\nscopes: ${record.scopes.join(',')}\n`);
+    process.stdout.write(`key:    ${key}\n\nThe key is shown only now; Herald stores its SHA-256 hash.\n`);
+  } else if (command === 'list') {
+    for (const k of await listApiKeys(pool)) {
+      process.stdout.write(
+        `${k.id}  ${k.prefix}…  ${k.name}  scopes=${k.scopes.join(',')}  rate=${k.rateLimitPerMinute ?? 'default'}/min  ` +
+          `created=${k.createdAt}  lastUsed=${k.lastUsedAt ?? '-'}${k.revokedAt ? `  REVOKED ${k.revokedAt}` : ''}\n`,
+      );
+    }
+  } else if (command === 'revoke' && rest[0]) {
+    if (!(await revokeApiKey(pool, rest[0]))) throw new Error(`no active key ${rest[0]}`);
+    process.stdout.write(`revoked ${rest[0]}\n`);
+  } else {
+    throw new Error(usage);
+  }
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  exitCode = 1;
+} finally {
+  await pool.end();
+}
+process.exit(exitCode);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import type { Channel, ChannelName, OutboundMessage, Recipient, SendResult } from './channel.js';
 import { PermanentDeliveryError, TransientDeliveryError, type DeliveryError } from './delivery-errors.js';
 
@@ -14,6 +15,11 @@ export interface SandboxOptions {
   /** Fraction of sends answered with a transient error, for exercising retries. */
   transientFailureRate?: number;
   random?: () => number;
+  /**
+   * A file every accepted send is appended to, one JSON line each, written before send()
+   * returns: the record of what "the provider" accepted survives a kill -9 of the sender.
+   */
+  sendLog?: string;
 }
 
 /**
@@ -39,7 +45,9 @@ export class SandboxChannel<C extends ChannelName = ChannelName> implements Chan
     if (this.options.transientFailureRate && random() < this.options.transientFailureRate) {
       throw new TransientDeliveryError('sandbox_unavailable', 'sandbox provider briefly unavailable');
     }
-    this.sends.push({ deliveryId: message.deliveryId, channel: this.name, attempt: message.attempt, at: Date.now() });
+    const send = { deliveryId: message.deliveryId, channel: this.name, attempt: message.attempt, at: Date.now() };
+    if (this.options.sendLog) appendFileSync(this.options.sendLog, `${JSON.stringify(send)}\n`);
+    this.sends.push(send);
     this.counts.set(message.deliveryId, (this.counts.get(message.deliveryId) ?? 0) + 1);
     return { providerMessageId: `sandbox-${randomUUID()}`, response: { accepted: true } };
   }

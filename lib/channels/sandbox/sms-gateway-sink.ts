@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { appendBounded, DEFAULT_SINK_LOG_LIMIT } from './bounded-log.js';
+
+/** A scripted answer; 'hang' reads the request and never answers, 'reset' drops the connection. */
+export type SmsSinkReply = { status: number; body?: unknown; headers?: Record<string, string> } | 'hang' | 'reset';
+
+export interface SmsSinkRequest {
+  idempotencyKey: string | undefined;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+  at: number;
+}
+
+export interface SmsSinkMessage extends SmsSinkRequest {
+  idempotencyKey: string;
+  messageId: string;
+}
+
+export interface SmsGatewaySink {
+  readonly url: string;
+  readonly port: number;
+  /** SMS the gateway accepted, one per Idempotency-Key. */
+  readonly messages: SmsSinkMessage[];
+  /** Every POST that arrived, including replays and scripted failures. */
+  readonly requests: SmsSinkRequest[];
+  acceptedFor(idempotencyKey: string): SmsSinkMessage | undefined;
+  requestsFor(idempotencyKey: string): number;
+  /** Answer every request with `reply` until reset (e.g. an outage). */
+  setReply(reply: SmsSinkReply): void;
+  /** Answer the next `count` requests with `reply`. */
+  replyNext(reply: SmsSinkReply, count?: number): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export interface SmsGatewaySinkOptions {
+  port?: number;
+  /** Require this header (401 when absent, 403 when wrong). */
+  auth?: { header: string; value: string };
+  /** Body of an accepted answer; defaults to `{ messageId, status: 'ACCEPTED' }`. */
+  acceptedBody?: (messageId: string) => unknown;
+  /** Called for every SMS accepted (not for replays), e.g. to log it in the sandbox. */
+  onMessage?: (message: SmsSinkMessage) => void;
+  /** How many messages (and so idempotency keys) and requests the logs keep. */
+  logLimit?: number;
+}
+
+/**
+ * A loopback SMS gateway speaking Herald's default contract: POST JSON `{ to, text, reference }`
+ * with an Idempotency-Key header. A key it has accepted before is answered with the first answer
+ * and not sent again, as the bank's ESB does.
+ */
+export async function startSmsGatewaySink(options: SmsGatewaySinkOptions = {}): Promise<SmsGatewaySink> {
+  const messages: SmsSinkMessage[] = [];
+  const byKey = new Map<string, SmsSinkMessage>();
+  const limit = options.logLimit ?? DEFAULT_SINK_LOG_LIMIT;
+  const requests: SmsSinkRequest[] = [];
+  const hanging = new Set<ServerResponse>();
+  let standing: SmsSinkReply | undefined;
+  let next: SmsSinkReply[] = [];
+  const acceptedBody = options.acceptedBody ?? ((messageId: string) => ({ messageId, status: 'ACCEPTED' }));
+
+  const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(body === undefined ? '' : JSON.stringify(body));
+  };
+
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (raw += chunk));
+    req.on('end', () => {
+      let body: unknown;
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return json(res, 400, { code: 'invalid_json' });
+      }
+      const key = req.headers['idempotency-key'] as string | undefined;
+      appendBounded(requests, { idempotencyKey: key, headers: req.headers, body, at: Date.now() }, limit);
+      if (options.auth) {
+        const given = req.headers[options.auth.header.toLowerCase()];
+        if (!given) return json(res, 401, { code: 'unauthenticated' });
+        if (given !== options.auth.value) return json(res, 403, { code: 'forbidden' });
+      }
+      const scripted = next.shift() ?? standing;
+      if (scripted === 'hang') return void hanging.add(res);
+      if (scripted === 'reset') return void req.socket.destroy();
+      if (scripted) return json(res, scripted.status, scripted.body, scripted.headers);
+      if (!key) return json(res, 400, { code: 'missing_idempotency_key' });
+      const earlier = byKey.get(key);
+      if (earlier) return json(res, 200, acceptedBody(earlier.messageId), { 'idempotent-replayed': 'true' });
+      const message = { idempotencyKey: key, headers: req.headers, body, at: Date.now(), messageId: `sms-${randomUUID()}` };
+      appendBounded(messages, message, limit);
+      byKey.set(key, message);
+      if (byKey.size > limit) byKey.delete(byKey.keys().next().value!);
+      options.onMessage?.(message);
+      json(res, 202, acceptedBody(message.messageId));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}/sms/send`,
+    port,
+    messages,
+    requests,
+    acceptedFor: (key) => byKey.get(key),
+    requestsFor: (key) => requests.filter((r) => r.idempotencyKey === key).length,
+    setReply: (reply) => void (standing = reply),
+    replyNext: (reply, count = 1) => void next.push(...Array.from({ length: count }, () => reply)),
+    reset: () => {
+      standing = undefined;
+      next = [];
+    },
+    close: async () => {
+      for (const res of hanging) res.socket?.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

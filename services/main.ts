@@ -1,20 +1,19 @@
 // `npm start`: API, notifier and scheduler in one process, plus demo traffic and a live summary.
 import { createAppContext } from '../lib/app-context.js';
 import { runDemoTraffic } from '../lib/banking/demo-traffic.js';
-import { createSandboxChannels } from '../lib/channels/create-channels.js';
 import { loadConfig } from '../lib/config.js';
 import { createSummarySampler } from '../lib/notifications/live-summary.js';
 import { onShutdown } from '../lib/util/shutdown.js';
 import { buildServer } from './api/server.js';
-import { startNotifier } from './notifier/notifier-service.js';
+import { startNotifierWithProviders } from './notifier/notifier-service.js';
 import { startScheduler } from './scheduler/scheduler-service.js';
 
 const config = loadConfig();
 const ctx = createAppContext(config);
 const log = ctx.logger;
 
-log.info('providers: push, email and sms are sandboxed (in-process sandbox senders; no provider configured)');
-const notifier = await startNotifier(ctx, createSandboxChannels({ latencyMs: 5 }));
+const { notifier, providers } = await startNotifierWithProviders(ctx);
+process.stdout.write(`[herald] ${providers.summary}\n`);
 const scheduler = startScheduler(ctx);
 const api = await buildServer(ctx);
 await api.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
@@ -38,6 +37,7 @@ const summary = setInterval(async () => {
 
 onShutdown(log, [
   { name: 'connections', stop: () => ctx.close() },
+  { name: 'providers', stop: () => providers.close() },
   { name: 'notifier', stop: () => notifier.stop() },
   { name: 'scheduler', stop: () => scheduler.stop() },
   { name: 'api', stop: () => api.close() },

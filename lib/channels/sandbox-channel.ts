@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import type { Channel, ChannelName, OutboundMessage, Recipient, SendResult } from './channel.js';
-import { PermanentDeliveryError, TransientDeliveryError, type DeliveryError } from './delivery-errors.js';
+import { isDeliveryError, TransientDeliveryError, type DeliveryError } from './delivery-errors.js';
 
 export interface SandboxSend {
   deliveryId: string;
@@ -58,7 +58,7 @@ export class SandboxChannel<C extends ChannelName = ChannelName> implements Chan
   }
 
   classify(error: unknown): DeliveryError {
-    if (error instanceof TransientDeliveryError || error instanceof PermanentDeliveryError) return error;
+    if (isDeliveryError(error)) return error;
     return new TransientDeliveryError('sandbox_error', error instanceof Error ? error.message : String(error));
   }
 }

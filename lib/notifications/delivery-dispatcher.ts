@@ -1,4 +1,5 @@
 import { channelNames, type Channel, type ChannelName, type ChannelSet, type OutboundMessage } from '../channels/channel.js';
+import type { ChannelHealth } from '../channels/channel-health.js';
 import { TransientDeliveryError, type DeliveryError } from '../channels/delivery-errors.js';
 import { withTransaction, type Pool } from '../db/pool.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -30,6 +31,10 @@ export interface DispatcherOptions {
   concurrency: number;
   poll: Omit<DueClaimOptions, 'channels'>;
   retryScheduler?: RetryScheduler;
+  /** Pauses a channel on configuration errors; a paused channel's deliveries wait, unclaimed. */
+  health?: ChannelHealth;
+  /** How long a configuration error pauses a channel when no health registry is given. */
+  configurationPauseMs?: number;
   onOutcome?: (outcome: DeliveryOutcome, channel: ChannelName) => void;
 }
 
@@ -59,23 +64,31 @@ export class DeliveryDispatcher {
 
   /** Fast path: deliveries just created by fan-out. */
   async dispatch(ids: string[]): Promise<number> {
-    const claimed = await claimByIds(this.options.pool, ids, this.options.instanceId, this.active);
+    const claimed = await claimByIds(this.options.pool, ids, this.options.instanceId, this.available());
     await this.sendAll(claimed);
     return claimed.length;
   }
 
   /** A due retry, named by its BullMQ job. */
   async retry(ids: string[]): Promise<number> {
-    const claimed = await claimByIds(this.options.pool, ids, this.options.instanceId, this.active, 'RETRYING');
+    const claimed = await claimByIds(this.options.pool, ids, this.options.instanceId, this.available(), 'RETRYING');
     await this.sendAll(claimed);
     return claimed.length;
   }
 
   /** Durable path: anything due or orphaned. Returns how many were claimed. */
   async pollDue(): Promise<number> {
-    const claimed = await claimDue(this.options.pool, this.options.instanceId, { ...this.options.poll, channels: this.active });
+    const channels = this.available();
+    if (channels.length === 0) return 0;
+    const claimed = await claimDue(this.options.pool, this.options.instanceId, { ...this.options.poll, channels });
     await this.sendAll(claimed);
     return claimed.length;
+  }
+
+  /** Channels that may send now: configured and not paused. */
+  private available(): ChannelName[] {
+    const health = this.options.health;
+    return health ? this.active.filter((c) => !health.isPaused(c)) : this.active;
   }
 
   async drain(): Promise<void> {
@@ -146,6 +159,13 @@ export class DeliveryDispatcher {
       await deactivateTokens(this.options.pool, error.deadTokens as string[], error.code);
     }
     if (error.kind === 'permanent') return { ...base, status: 'FAILED' };
+    if (error.kind === 'configuration') {
+      // Herald's own set-up is wrong, not this message: wait for the operator without
+      // spending the delivery's attempt budget.
+      this.options.health?.report(delivery.channel, error);
+      const until = this.options.health?.pauseOf(delivery.channel)?.until ?? Date.now() + (this.options.configurationPauseMs ?? 600_000);
+      return { ...base, status: 'RETRYING', refundAttempt: true, nextAttemptAt: new Date(until) };
+    }
     const schedule = this.options.retrySchedules[delivery.channel];
     if (error.kind === 'transient' && delivery.attempt >= schedule.maxAttempts) return { ...base, status: 'DEAD_LETTERED' };
     const retryAfter = error instanceof TransientDeliveryError ? error.retryAfterMs : undefined;

@@ -30,6 +30,8 @@ export interface DeliveryOutcome {
   nextAttemptAt?: Date;
   latencyMs: number;
   response?: Record<string, unknown>;
+  /** The attempt did not count against the budget (the channel, not the message, was at fault). */
+  refundAttempt?: boolean;
 }
 
 const claimedColumns = `
@@ -127,16 +129,18 @@ export async function recordOutcomes(db: Pool | PoolClient, outcomes: DeliveryOu
     next_attempt_at: o.nextAttemptAt?.toISOString() ?? null,
     latency_ms: Math.round(o.latencyMs),
     response: o.response ?? null,
+    refund: o.refundAttempt ?? false,
   }));
   const { rows: updated } = await db.query<RecordedOutcome>(
     `WITH o AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, attempt int, status text, error text, error_code text,
-              provider_message_id text, next_attempt_at timestamptz, latency_ms int, response jsonb))
+              provider_message_id text, next_attempt_at timestamptz, latency_ms int, response jsonb, refund boolean))
      , upd AS (
        UPDATE notification_deliveries d
           SET status = o.status, last_error = o.error, last_error_code = o.error_code,
               provider_message_id = coalesce(o.provider_message_id, d.provider_message_id),
               next_attempt_at = o.next_attempt_at,
+              attempts = CASE WHEN o.refund THEN d.attempts - 1 ELSE d.attempts END,
               sent_at = CASE WHEN o.status = 'SENT' THEN now() ELSE d.sent_at END,
               claimed_at = NULL, claimed_by = NULL, updated_at = now()
          FROM o WHERE d.id = o.id AND d.status = 'SENDING' AND d.attempts = o.attempt

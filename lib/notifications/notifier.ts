@@ -23,6 +23,7 @@ export interface NotifierOptions {
   retrySchedules: RetrySchedules;
   renderer?: TemplateRenderer;
   retryScheduler?: RetryScheduler;
+  health?: DispatcherOptions['health'];
   /** When given, retries run through BullMQ; otherwise the due-delivery poller alone runs them. */
   retryQueue?: { connection: ConnectionOptions; concurrency?: number };
   onOutcome?: DispatcherOptions['onOutcome'];
@@ -74,6 +75,7 @@ export class Notifier {
       sendTimeoutMs: t.sendTimeoutMs,
       concurrency: t.concurrency,
       retryScheduler: options.retryScheduler ?? this.retryQueue ?? undefined,
+      health: options.health,
       onOutcome: options.onOutcome,
       poll: {
         limit: t.sweeperBatchSize,

@@ -1,13 +1,13 @@
 import { createAppContext } from '../../lib/app-context.js';
-import { createSandboxChannels } from '../../lib/channels/create-channels.js';
 import { loadConfig } from '../../lib/config.js';
 import { onShutdown } from '../../lib/util/shutdown.js';
-import { startNotifier } from './notifier-service.js';
+import { startNotifierWithProviders } from './notifier-service.js';
 
 const ctx = createAppContext(loadConfig());
-const notifier = await startNotifier(ctx, createSandboxChannels());
+const { notifier, providers } = await startNotifierWithProviders(ctx);
 ctx.logger.info({ instance: ctx.config.HERALD_INSTANCE_ID }, 'notifier started');
 onShutdown(ctx.logger, [
   { name: 'connections', stop: () => ctx.close() },
+  { name: 'providers', stop: () => providers.close() },
   { name: 'notifier', stop: () => notifier.stop() },
 ]);

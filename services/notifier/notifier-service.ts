@@ -1,5 +1,8 @@
 import type { AppContext } from '../../lib/app-context.js';
 import type { ChannelSet } from '../../lib/channels/channel.js';
+import { createChannelHealth } from '../../lib/channels/channel-health.js';
+import { createProviderChannels, type ProviderChannels } from '../../lib/channels/provider-channels.js';
+import { loadProviderConfig } from '../../lib/channels/provider-config.js';
 import { Notifier, type NotifierOptions } from '../../lib/notifications/notifier.js';
 import { defaultRetrySchedules } from '../../lib/queues/retry-policy.js';
 
@@ -27,4 +30,21 @@ export async function startNotifier(ctx: AppContext, channels: ChannelSet, extra
   });
   await notifier.start();
   return notifier;
+}
+
+/**
+ * A notifier on the real provider adapters (sandboxed on loopback where no provider is
+ * configured). A configuration error pauses its channel and raises an operator alert.
+ */
+export async function startNotifierWithProviders(ctx: AppContext): Promise<{ notifier: Notifier; providers: ProviderChannels }> {
+  const providerConfig = loadProviderConfig();
+  const providers = await createProviderChannels(providerConfig, ctx.logger);
+  const health = createChannelHealth({
+    pauseMs: providerConfig.CHANNEL_PAUSE_MS,
+    onPause: (pause) =>
+      ctx.logger.error({ alert: 'channel_paused', ...pause }, `OPERATOR ALERT: ${pause.channel} paused by a configuration error (${pause.code}); fix the provider settings`),
+    onResume: (channel, reason) => ctx.logger.warn({ channel, reason }, 'channel resumed'),
+  });
+  const notifier = await startNotifier(ctx, providers.channels, { health });
+  return { notifier, providers };
 }

@@ -10,13 +10,15 @@ export interface ChannelRetrySchedule {
 export type RetrySchedules = Record<ChannelName, ChannelRetrySchedule>;
 
 /**
- * Defaults (README, "Retries"): SMS and push go stale fast, so they give up within about an
- * hour; email stays useful for a day, closer to Svix's ~27 h than to SNS's 6 h.
+ * Defaults (README, "Retries"): a transaction SMS or push that arrives hours late confuses more
+ * than it informs, so those give up within about an hour (worst case); email stays useful for
+ * a day, close to Svix's ~27 h rather than SNS's 6 h. Sums of the jitter ceilings:
+ * push ≈ 36 min, sms ≈ 61 min, email ≈ 24 h (full jitter halves the expected wait).
  */
 export const defaultRetrySchedules: RetrySchedules = {
-  push: { maxAttempts: 8, baseDelayMs: 2_000, maxDelayMs: 15 * 60_000 },
-  sms: { maxAttempts: 8, baseDelayMs: 5_000, maxDelayMs: 15 * 60_000 },
-  email: { maxAttempts: 12, baseDelayMs: 10_000, maxDelayMs: 4 * 60 * 60_000 },
+  push: { maxAttempts: 10, baseDelayMs: 5_000, maxDelayMs: 15 * 60_000 },
+  sms: { maxAttempts: 10, baseDelayMs: 10_000, maxDelayMs: 20 * 60_000 },
+  email: { maxAttempts: 15, baseDelayMs: 30_000, maxDelayMs: 4 * 60 * 60_000 },
 };
 
 /**

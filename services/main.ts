@@ -3,6 +3,9 @@ import { createAppContext } from '../lib/app-context.js';
 import { runDemoTraffic } from '../lib/banking/demo-traffic.js';
 import { loadConfig } from '../lib/config.js';
 import { createSummarySampler } from '../lib/notifications/live-summary.js';
+import { createMetrics } from '../lib/api/metrics.js';
+import { Queue } from 'bullmq';
+import { retryQueueName } from '../lib/queues/retry-queue.js';
 import { onShutdown } from '../lib/util/shutdown.js';
 import { buildServer } from './api/server.js';
 import { startNotifierWithProviders } from './notifier/notifier-service.js';
@@ -12,10 +15,14 @@ const config = loadConfig();
 const ctx = createAppContext(config);
 const log = ctx.logger;
 
-const { notifier, providers } = await startNotifierWithProviders(ctx);
+const retryQueue = new Queue(retryQueueName, { connection: { url: config.REDIS_URL, maxRetriesPerRequest: null } });
+const metrics = createMetrics({ pool: ctx.pool, retryQueue });
+const { notifier, providers } = await startNotifierWithProviders(ctx, {
+  onOutcome: (outcome, channel) => metrics.recordDelivery(channel, outcome.status, outcome.latencyMs / 1_000),
+});
 process.stdout.write(`[herald] ${providers.summary}\n`);
 const scheduler = startScheduler(ctx);
-const api = await buildServer(ctx);
+const api = await buildServer(ctx, { metrics });
 await api.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
 
 const demo = new AbortController();
@@ -37,6 +44,7 @@ const summary = setInterval(async () => {
 
 onShutdown(log, [
   { name: 'connections', stop: () => ctx.close() },
+  { name: 'metrics queue', stop: () => retryQueue.close() },
   { name: 'providers', stop: () => providers.close() },
   { name: 'notifier', stop: () => notifier.stop() },
   { name: 'scheduler', stop: () => scheduler.stop() },

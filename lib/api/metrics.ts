@@ -1,4 +1,6 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Queue } from 'bullmq';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Pool } from '../db/pool.js';
 
 /**
  * Prometheus metrics of one process. A registry per instance (not prom-client's global one),
@@ -8,11 +10,19 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 export interface HeraldMetrics {
   registry: Registry;
   recordPublished(type: string, outcome: 'stored' | 'duplicate'): void;
-  recordDelivery(channel: string, status: string): void;
+  /** One send attempt's outcome; `seconds` is the provider call's latency when there was one. */
+  recordDelivery(channel: string, status: string, seconds?: number): void;
   observeRequest(method: string, route: string, status: number, seconds: number): void;
 }
 
-export function createMetrics(): HeraldMetrics {
+export interface MetricsSources {
+  /** For gauges read at scrape time: dead letters awaiting an operator, deliveries in flight. */
+  pool?: Pool;
+  /** For the retry queue's depth by job state. */
+  retryQueue?: Queue;
+}
+
+export function createMetrics(sources: MetricsSources = {}): HeraldMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'herald_' });
   const published = new Counter({
@@ -27,6 +37,51 @@ export function createMetrics(): HeraldMetrics {
     labelNames: ['channel', 'status'] as const,
     registers: [registry],
   });
+  const attemptLatency = new Histogram({
+    name: 'herald_delivery_attempt_duration_seconds',
+    help: 'Provider call latency per attempt, by channel and outcome',
+    labelNames: ['channel', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
+    registers: [registry],
+  });
+  if (sources.pool) {
+    const pool = sources.pool;
+    new Gauge({
+      name: 'herald_dead_letters',
+      help: 'Dead-lettered deliveries neither retried nor discarded',
+      registers: [registry],
+      async collect() {
+        const { rows } = await pool.query<{ n: number }>('SELECT count(*) AS n FROM dead_letters WHERE retried_at IS NULL AND discarded_at IS NULL');
+        this.set(rows[0]?.n ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'herald_deliveries_in_flight',
+      help: 'Deliveries not yet terminal, by status (uses the in-flight partial index)',
+      labelNames: ['status'] as const,
+      registers: [registry],
+      async collect() {
+        const { rows } = await pool.query<{ status: string; n: number }>(
+          `SELECT status, count(*) AS n FROM notification_deliveries WHERE status IN ('PENDING', 'SENDING', 'RETRYING', 'DEFERRED') GROUP BY status`,
+        );
+        this.reset();
+        for (const status of ['PENDING', 'SENDING', 'RETRYING', 'DEFERRED']) this.set({ status }, rows.find((r) => r.status === status)?.n ?? 0);
+      },
+    });
+  }
+  if (sources.retryQueue) {
+    const queue = sources.retryQueue;
+    new Gauge({
+      name: 'herald_retry_queue_jobs',
+      help: 'Jobs in the BullMQ retry queue, by state',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      async collect() {
+        const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'failed');
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    });
+  }
   const requests = new Histogram({
     name: 'herald_http_request_duration_seconds',
     help: 'HTTP request duration by method, route and status',
@@ -37,7 +92,10 @@ export function createMetrics(): HeraldMetrics {
   return {
     registry,
     recordPublished: (type, outcome) => published.inc({ type, outcome }),
-    recordDelivery: (channel, status) => deliveries.inc({ channel, status }),
+    recordDelivery: (channel, status, seconds) => {
+      deliveries.inc({ channel, status });
+      if (seconds !== undefined && seconds > 0) attemptLatency.observe({ channel, status }, seconds);
+    },
     observeRequest: (method, route, status, seconds) => requests.observe({ method, route, status: String(status) }, seconds),
   };
 }

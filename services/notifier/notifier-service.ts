@@ -36,7 +36,10 @@ export async function startNotifier(ctx: AppContext, channels: ChannelSet, extra
  * A notifier on the real provider adapters (sandboxed on loopback where no provider is
  * configured). A configuration error pauses its channel and raises an operator alert.
  */
-export async function startNotifierWithProviders(ctx: AppContext): Promise<{ notifier: Notifier; providers: ProviderChannels }> {
+export async function startNotifierWithProviders(
+  ctx: AppContext,
+  extra: Partial<NotifierOptions> = {},
+): Promise<{ notifier: Notifier; providers: ProviderChannels }> {
   const providerConfig = loadProviderConfig();
   const providers = await createProviderChannels(providerConfig, ctx.logger);
   const health = createChannelHealth({
@@ -45,6 +48,6 @@ export async function startNotifierWithProviders(ctx: AppContext): Promise<{ not
       ctx.logger.error({ alert: 'channel_paused', ...pause }, `OPERATOR ALERT: ${pause.channel} paused by a configuration error (${pause.code}); fix the provider settings`),
     onResume: (channel, reason) => ctx.logger.warn({ channel, reason }, 'channel resumed'),
   });
-  const notifier = await startNotifier(ctx, providers.channels, { health });
+  const notifier = await startNotifier(ctx, providers.channels, { health, ...extra });
   return { notifier, providers };
 }

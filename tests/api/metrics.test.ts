@@ -1,0 +1,27 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppContext } from '../../lib/app-context.js';
+import { createMetrics } from '../../lib/api/metrics.js';
+import { testContext } from '../support/harness.js';
+
+let ctx: AppContext;
+beforeAll(() => {
+  ctx = testContext();
+});
+afterAll(() => ctx.close());
+
+describe('metrics', () => {
+  it('exposes delivery outcomes, attempt latency and the in-flight and dead-letter gauges', async () => {
+    const metrics = createMetrics({ pool: ctx.pool });
+    metrics.recordDelivery('sms', 'SENT', 0.042);
+    metrics.recordDelivery('sms', 'RETRYING', 1.5);
+    metrics.recordPublished('transaction.completed', 'stored');
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('herald_deliveries_total{channel="sms",status="SENT"} 1');
+    expect(text).toContain('herald_delivery_attempt_duration_seconds_bucket{le="0.05",channel="sms",status="SENT"} 1');
+    expect(text).toContain('herald_events_published_total{type="transaction.completed",outcome="stored"} 1');
+    const dead = Number(/herald_dead_letters (\d+)/.exec(text)?.[1]);
+    const { rows } = await ctx.pool.query('SELECT count(*)::int AS n FROM dead_letters WHERE retried_at IS NULL AND discarded_at IS NULL');
+    expect(dead).toBe(rows[0].n);
+    expect(text).toMatch(/herald_deliveries_in_flight\{status="PENDING"\} \d+/);
+  });
+});

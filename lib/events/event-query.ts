@@ -2,7 +2,8 @@ import type { Pool } from '../db/pool.js';
 import { decodeCursor, encodeCursor } from '../api/cursor.js';
 import { eventColumns, rowToEvent, type EventRow, type StoredEvent } from './stored-event.js';
 
-export interface EventQuery {
+/** Which events: every field narrows the selection (used by queries and by replay). */
+export interface EventFilter {
   type?: string;
   aggregateType?: string;
   aggregateId?: string;
@@ -12,8 +13,28 @@ export interface EventQuery {
   from?: Date;
   /** Exclusive upper bound on stored_at. */
   to?: Date;
+}
+
+export interface EventQuery extends EventFilter {
   cursor?: string;
   limit: number;
+}
+
+/** SQL conditions for a filter; values are appended to `params` as numbered placeholders. */
+export function eventFilterConditions(filter: EventFilter, params: unknown[]): string[] {
+  const where: string[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (filter.type) add('type = ?', filter.type);
+  if (filter.aggregateType) add('aggregate_type = ?', filter.aggregateType);
+  if (filter.aggregateId) add('aggregate_id = ?', filter.aggregateId);
+  if (filter.userId) add('user_id = ?', filter.userId);
+  if (filter.correlationId) add('correlation_id = ?', filter.correlationId);
+  if (filter.from) add('stored_at >= ?', filter.from);
+  if (filter.to) add('stored_at < ?', filter.to);
+  return where;
 }
 
 export interface Page<T> {
@@ -26,19 +47,8 @@ export interface Page<T> {
  * whatever is inserted meanwhile (new rows sort before the cursor and are not revisited).
  */
 export async function queryEvents(pool: Pool, query: EventQuery): Promise<Page<StoredEvent>> {
-  const where: string[] = [];
   const params: unknown[] = [];
-  const add = (sql: string, value: unknown) => {
-    params.push(value);
-    where.push(sql.replace('?', `$${params.length}`));
-  };
-  if (query.type) add('type = ?', query.type);
-  if (query.aggregateType) add('aggregate_type = ?', query.aggregateType);
-  if (query.aggregateId) add('aggregate_id = ?', query.aggregateId);
-  if (query.userId) add('user_id = ?', query.userId);
-  if (query.correlationId) add('correlation_id = ?', query.correlationId);
-  if (query.from) add('stored_at >= ?', query.from);
-  if (query.to) add('stored_at < ?', query.to);
+  const where = eventFilterConditions(query, params);
   if (query.cursor) {
     const { at, id } = decodeCursor(query.cursor);
     params.push(at, id);

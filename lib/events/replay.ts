@@ -1,16 +1,9 @@
 import type { AppContext } from '../app-context.js';
 import { notificationHandlers } from '../notifications/notifier.js';
 import { EventProcessor } from './event-processor.js';
+import { eventFilterConditions, type EventFilter } from './event-query.js';
 
-export interface ReplayFilter {
-  type?: string;
-  aggregateType?: string;
-  aggregateId?: string;
-  userId?: string;
-  correlationId?: string;
-  from?: Date;
-  to?: Date;
-}
+export type ReplayFilter = EventFilter;
 
 export type ReplaySelection = { eventIds: string[] } | { filter: ReplayFilter };
 
@@ -58,16 +51,13 @@ export async function replayEvents(ctx: AppContext, selection: ReplaySelection):
   return { replayed };
 }
 
-async function idsMatching(ctx: AppContext, f: ReplayFilter): Promise<string[]> {
+async function idsMatching(ctx: AppContext, filter: EventFilter): Promise<string[]> {
+  const params: unknown[] = [];
+  const where = eventFilterConditions(filter, params);
+  params.push(maxReplayEvents + 1);
   const { rows } = await ctx.pool.query<{ id: string }>(
-    `SELECT id FROM domain_events
-      WHERE ($1::text IS NULL OR type = $1) AND ($2::text IS NULL OR aggregate_type = $2)
-        AND ($3::text IS NULL OR aggregate_id = $3) AND ($4::text IS NULL OR user_id = $4)
-        AND ($5::text IS NULL OR correlation_id = $5)
-        AND ($6::timestamptz IS NULL OR stored_at >= $6) AND ($7::timestamptz IS NULL OR stored_at < $7)
-      ORDER BY stored_at LIMIT $8`,
-    [f.type ?? null, f.aggregateType ?? null, f.aggregateId ?? null, f.userId ?? null, f.correlationId ?? null,
-     f.from ?? null, f.to ?? null, maxReplayEvents + 1],
+    `SELECT id FROM domain_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY stored_at LIMIT $${params.length}`,
+    params,
   );
   return rows.map((r) => r.id);
 }

@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 
 if [[ "${1:-}" == "--test" ]]; then
   export DATABASE_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/herald_test}"
+  # The monitoring page's browser test drives Debian's chromium (notes/toolchain.md, "Browser tests").
+  if [[ ! -x /usr/bin/chromium ]] && command -v apt-get >/dev/null; then
+    printf '[setup] %s\n' "installing chromium for the browser tests"
+    (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null || printf '[setup] %s\n' "could not install chromium; the browser test will be skipped"
+  fi
 else
   export DATABASE_URL="${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/herald}"
 fi

@@ -18,7 +18,7 @@ const log = ctx.logger;
 const retryQueue = new Queue(retryQueueName, { connection: { url: config.REDIS_URL, maxRetriesPerRequest: null } });
 const metrics = createMetrics({ pool: ctx.pool, retryQueue });
 const { notifier, providers } = await startNotifierWithProviders(ctx, {
-  onOutcome: (outcome, channel) => metrics.recordDelivery(channel, outcome.status, outcome.latencyMs / 1_000),
+  onOutcome: (outcome, recorded) => metrics.recordDelivery(recorded.channel, outcome.status, outcome.latencyMs / 1_000),
 });
 process.stdout.write(`[herald] ${providers.summary}\n`);
 const scheduler = startScheduler(ctx);

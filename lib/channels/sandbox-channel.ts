@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import type { Channel, ChannelName, OutboundMessage, Recipient, SendResult } from './channel.js';
-import { isDeliveryError, TransientDeliveryError, type DeliveryError } from './delivery-errors.js';
+import { isDeliveryError, PermanentDeliveryError, TransientDeliveryError, type DeliveryError } from './delivery-errors.js';
 
 export interface SandboxSend {
   deliveryId: string;
@@ -20,6 +20,10 @@ export interface SandboxOptions {
    * returns: the record of what "the provider" accepted survives a kill -9 of the sender.
    */
   sendLog?: string;
+  /** While this file exists the provider is down: every send fails transiently (outage drills). */
+  outageFlag?: string;
+  /** Fraction of deliveries the provider refuses permanently, decided by delivery id (stable across attempts). */
+  permanentFailureRate?: number;
 }
 
 /**
@@ -41,6 +45,12 @@ export class SandboxChannel<C extends ChannelName = ChannelName> implements Chan
 
   async send(message: OutboundMessage<C>): Promise<SendResult> {
     if (this.options.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.options.latencyMs));
+    if (this.options.outageFlag && existsSync(this.options.outageFlag)) {
+      throw new TransientDeliveryError('sandbox_outage', 'sandbox provider is down');
+    }
+    if (this.options.permanentFailureRate && stableFraction(message.deliveryId) < this.options.permanentFailureRate) {
+      throw new PermanentDeliveryError('sandbox_rejected', 'sandbox provider refused this recipient');
+    }
     const random = this.options.random ?? Math.random;
     if (this.options.transientFailureRate && random() < this.options.transientFailureRate) {
       throw new TransientDeliveryError('sandbox_unavailable', 'sandbox provider briefly unavailable');
@@ -61,4 +71,9 @@ export class SandboxChannel<C extends ChannelName = ChannelName> implements Chan
     if (isDeliveryError(error)) return error;
     return new TransientDeliveryError('sandbox_error', error instanceof Error ? error.message : String(error));
   }
+}
+
+/** A number in [0, 1) fixed by the delivery id, so the same delivery always gets the same verdict. */
+function stableFraction(id: string): number {
+  return parseInt(id.replace(/-/g, '').slice(0, 8), 16) / 0x1_0000_0000;
 }

@@ -17,6 +17,13 @@ export function createPool(databaseUrl: string, max = 10): Pool {
 
 export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // pg emits 'error' on a checked-out client whose server goes away (Postgres restart); the
+  // pending query rejects anyway, and without a listener the event would crash the process.
+  let broken: Error | undefined;
+  const ignore = (error: Error) => {
+    broken = error;
+  };
+  client.on('error', ignore);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
@@ -26,6 +33,8 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   } finally {
-    client.release();
+    client.removeListener('error', ignore);
+    // A client whose connection failed is destroyed rather than handed to the next caller.
+    client.release(broken);
   }
 }

@@ -35,7 +35,8 @@ export interface DispatcherOptions {
   health?: ChannelHealth;
   /** How long a configuration error pauses a channel when no health registry is given. */
   configurationPauseMs?: number;
-  onOutcome?: (outcome: DeliveryOutcome, channel: ChannelName) => void;
+  /** Called once per outcome written: metrics, the live status feed. */
+  onOutcome?: (outcome: DeliveryOutcome, recorded: RecordedOutcome) => void;
 }
 
 /**
@@ -178,7 +179,7 @@ export class DeliveryDispatcher {
     const byId = new Map(outcomes.map((o) => [o.id, o]));
     for (const row of recorded) {
       const outcome = byId.get(row.id)!;
-      this.options.onOutcome?.(outcome, row.channel);
+      this.options.onOutcome?.(outcome, row);
       if (row.status === 'RETRYING' && this.options.retryScheduler && outcome.nextAttemptAt) {
         await this.options.retryScheduler.schedule(row.id, outcome.attempt, outcome.nextAttemptAt).catch((error) =>
           this.options.logger.warn({ err: error, deliveryId: row.id }, 'could not schedule retry; the poller will pick it up'),

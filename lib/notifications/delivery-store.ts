@@ -110,6 +110,8 @@ export interface RecordedOutcome {
   notificationId: string;
   status: DeliveryStatus;
   channel: ChannelName;
+  userId: string;
+  eventType: string;
 }
 
 /**
@@ -144,7 +146,8 @@ export async function recordOutcomes(db: Pool | PoolClient, outcomes: DeliveryOu
               sent_at = CASE WHEN o.status = 'SENT' THEN now() ELSE d.sent_at END,
               claimed_at = NULL, claimed_by = NULL, updated_at = now()
          FROM o WHERE d.id = o.id AND d.status = 'SENDING' AND d.attempts = o.attempt
-       RETURNING d.id, d.notification_id AS "notificationId", d.status, d.channel, d.attempts, d.last_error)
+       RETURNING d.id, d.notification_id AS "notificationId", d.status, d.channel, d.attempts, d.last_error,
+                 d.user_id AS "userId", d.event_type AS "eventType")
      , history AS (
        INSERT INTO notification_history (delivery_id, channel, attempt, status, provider_response, error, error_code, latency_ms)
        SELECT o.id, nd.channel, o.attempt, o.status, o.response, o.error, o.error_code, o.latency_ms
@@ -154,7 +157,7 @@ export async function recordOutcomes(db: Pool | PoolClient, outcomes: DeliveryOu
        SELECT id, channel, 'retries_exhausted', last_error, attempts FROM upd WHERE status = 'DEAD_LETTERED'
        ON CONFLICT (delivery_id) DO UPDATE SET dead_lettered_at = now(), last_error = excluded.last_error,
               attempts = excluded.attempts, retried_at = NULL, discarded_at = NULL, discard_reason = NULL)
-     SELECT id, "notificationId", status, channel FROM upd`,
+     SELECT id, "notificationId", status, channel, "userId", "eventType" FROM upd`,
     [JSON.stringify(rows)],
   );
   return updated;

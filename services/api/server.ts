@@ -15,8 +15,11 @@ import { registerAuth } from './auth.js';
 import { adminRoutes } from './routes/admin.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { monitoringRoutes } from './routes/monitoring.js';
 import { notificationRoutes } from './routes/notifications.js';
+import { queuesUiRoutes } from './routes/queues-ui.js';
 import { receiptRoutes } from './routes/receipts.js';
+import { streamRoutes } from './routes/stream.js';
 import { userRoutes } from './routes/users.js';
 
 export interface ServerOptions {
@@ -113,6 +116,9 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   await app.register(userRoutes, deps);
   await app.register(adminRoutes, deps);
   await app.register(receiptRoutes, deps);
+  await app.register(streamRoutes, deps);
+  await app.register(monitoringRoutes, deps);
+  await app.register(queuesUiRoutes, deps);
   return app;
 }
 

@@ -5,6 +5,7 @@ import { createProviderChannels, type ProviderChannels } from '../../lib/channel
 import { loadProviderConfig } from '../../lib/channels/provider-config.js';
 import { Notifier, type NotifierOptions } from '../../lib/notifications/notifier.js';
 import { defaultRetrySchedules } from '../../lib/queues/retry-policy.js';
+import { createStatusFeedPublisher } from '../../lib/notifications/status-feed.js';
 
 export async function startNotifier(ctx: AppContext, channels: ChannelSet, extra: Partial<NotifierOptions> = {}): Promise<Notifier> {
   const c = ctx.config;
@@ -48,6 +49,15 @@ export async function startNotifierWithProviders(
       ctx.logger.error({ alert: 'channel_paused', ...pause }, `OPERATOR ALERT: ${pause.channel} paused by a configuration error (${pause.code}); fix the provider settings`),
     onResume: (channel, reason) => ctx.logger.warn({ channel, reason }, 'channel resumed'),
   });
-  const notifier = await startNotifier(ctx, providers.channels, { health, ...extra });
+  // Every written outcome also goes to the live feed (SSE on the monitoring page); best effort.
+  const feed = createStatusFeedPublisher(ctx.redis, { logger: ctx.logger });
+  const notifier = await startNotifier(ctx, providers.channels, {
+    health,
+    ...extra,
+    onOutcome: (outcome, recorded) => {
+      feed({ deliveryId: recorded.id, notificationId: recorded.notificationId, eventType: recorded.eventType, userId: recorded.userId, channel: recorded.channel, status: recorded.status, at: new Date().toISOString() });
+      extra.onOutcome?.(outcome, recorded);
+    },
+  });
   return { notifier, providers };
 }

@@ -25,3 +25,11 @@ describe('metrics', () => {
     expect(text).toMatch(/herald_deliveries_in_flight\{status="PENDING"\} \d+/);
   });
 });
+
+describe('request logging', () => {
+  it('never writes an API key passed in the query string', async () => {
+    const { redactUrl } = await import('../../lib/logger.js');
+    expect(redactUrl('/v1/stream?channel=sms&key=hrld_secret123&status=SENT')).toBe('/v1/stream?channel=sms&key=[redacted]&status=SENT');
+    expect(redactUrl('/v1/stream?key=hrld_secret123')).toBe('/v1/stream?key=[redacted]');
+  });
+});

@@ -1,13 +1,17 @@
-import { execSync } from 'node:child_process';
+import { execSync, spawn } from 'node:child_process';
+import { rmSync, writeFileSync as touch } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../lib/app-context.js';
 import { createRedis } from '../../lib/redis.js';
-import { testContext } from '../support/harness.js';
+import { testContext, transactionCompleted } from '../support/harness.js';
 import { cleanupScenario, drainAndVerify, prepareScenario, publishBurst, spawnNotifier, type NotifierChild, type Verdict } from './support/fault-harness.js';
 
 const events = Number(process.env.FAULT_EVENTS ?? 1_000);
+const events_ = events;
 const results: Record<string, Verdict> = {};
 let ctx: AppContext;
 const children: NotifierChild[] = [];
@@ -18,7 +22,11 @@ async function notifiers(n: number, env: Record<string, string>) {
   return started;
 }
 
-async function scenario(name: string, body: (s: Awaited<ReturnType<typeof prepareScenario>>) => Promise<void>, bounds: { maxDuplicates: number }) {
+async function scenario(
+  name: string,
+  body: (s: Awaited<ReturnType<typeof prepareScenario>>) => Promise<void>,
+  bounds: { maxDuplicates: number; permanentFailures?: boolean; verify?: (s: Awaited<ReturnType<typeof prepareScenario>>) => Promise<void> },
+) {
   const s = await prepareScenario(ctx);
   try {
     await body(s);
@@ -26,9 +34,15 @@ async function scenario(name: string, body: (s: Awaited<ReturnType<typeof prepar
     results[name] = verdict;
     expect(verdict.terminal).toBe(verdict.expected);
     expect(verdict.lost).toBe(0);
-    expect(verdict.delivered).toBe(verdict.expected);
+    if (bounds.permanentFailures) {
+      expect(verdict.failed).toBeGreaterThan(0);
+      expect(verdict.delivered + verdict.failed).toBe(verdict.expected);
+    } else {
+      expect(verdict.delivered).toBe(verdict.expected);
+    }
     expect(verdict.duplicated).toBeLessThanOrEqual(bounds.maxDuplicates);
     expect(verdict.maxSendsPerDelivery).toBeLessThanOrEqual(bounds.maxDuplicates > 0 ? 2 : 1);
+    await bounds.verify?.(s);
   } finally {
     await Promise.all(children.splice(0).map((c) => c.kill('SIGKILL')));
     await cleanupScenario(ctx, s);
@@ -46,7 +60,7 @@ afterAll(async () => {
   await ctx.close();
 });
 
-describe.sequential(`fault injection (${events} events × 3 channels each)`, () => {
+describe.sequential(`fault injection (${events} events × 3 channels each)`, { timeout: 180_000 }, () => {
   it('SIGKILL of a notifier mid-burst: nothing lost; only sends in flight at the kill may repeat, once', async () => {
     await scenario('sigkill notifier mid-burst', async (s) => {
       const [victim] = await notifiers(2, s.env);
@@ -102,6 +116,59 @@ describe.sequential(`fault injection (${events} events × 3 channels each)`, () 
     }, { maxDuplicates: 0 });
   });
 
+  it('SIGKILL between commit and publish: the stored events are swept and delivered once', async () => {
+    await scenario('sigkill between commit and publish', async (s) => {
+      await notifiers(2, s.env);
+      const accounts = (s as unknown as { accounts: { userId: string; accountNumber: string }[] }).accounts;
+      const events = Array.from({ length: events_ }, (_, i) => transactionCompleted(accounts[i % accounts.length]!));
+      const child = spawn(process.execPath, ['--import', 'tsx', 'tests/faults/support/crash-after-commit.ts'], { stdio: ['pipe', 'inherit', 'inherit'], env: process.env });
+      child.stdin.end(events.map((e) => JSON.stringify(e)).join('\n'));
+      const signal = await new Promise((resolve) => child.once('exit', (_code, sig) => resolve(sig)));
+      expect(signal).toBe('SIGKILL');
+      s.eventIds.push(...events.map((e) => e.id));
+    }, { maxDuplicates: 0 });
+  });
+
+  it('a real Postgres restart mid-burst: publishers retry, notifiers reconnect, nothing lost or repeated', async () => {
+    await scenario('postgres restart mid-burst', async (s) => {
+      await notifiers(2, s.env);
+      await publishBurst(ctx, s, events, async (published) => {
+        if (published === Math.floor(events / 2 / 50) * 50) restartPostgres();
+      });
+    }, { maxDuplicates: 0 });
+  });
+
+  it('a provider outage followed by recovery: deliveries wait in RETRYING and all go out once', async () => {
+    const flag = path.join(tmpdir(), `herald-outage-${randomUUID()}`);
+    touch(flag, 'down');
+    await scenario('provider outage then recovery', async (s) => {
+      await notifiers(2, { ...s.env, OUTAGE_FLAG: flag });
+      await publishBurst(ctx, s, events);
+      await new Promise((r) => setTimeout(r, 2_000));
+      rmSync(flag, { force: true });
+    }, { maxDuplicates: 0 });
+    rmSync(flag, { force: true });
+  });
+
+  it('permanent provider errors: FAILED at once, never retried, everything else sent once', async () => {
+    await scenario('10% permanent errors', async (s) => {
+      await notifiers(2, { ...s.env, PERMANENT_RATE: '0.1' });
+      await publishBurst(ctx, s, events);
+    }, {
+      maxDuplicates: 0,
+      permanentFailures: true,
+      verify: async (s) => {
+        // Permanent means one attempt: no FAILED delivery of this scenario was tried twice.
+        const { rows } = await ctx.pool.query(
+          `SELECT count(*)::int AS n FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id
+            WHERE n.event_id = ANY($1::uuid[]) AND d.status = 'FAILED' AND d.attempts <> 1`,
+          [s.eventIds],
+        );
+        expect(rows[0].n).toBe(0);
+      },
+    });
+  });
+
   it('a poison event is isolated and quarantined; the events around it are delivered', async () => {
     await scenario('poison payload', async (s) => {
       await notifiers(1, s.env);
@@ -127,6 +194,10 @@ function restartRedis(): void {
   execSync(`redis-cli -p ${port} shutdown nosave || true`, { stdio: 'ignore' });
   execSync(`redis-server --daemonize yes --bind 127.0.0.1 -::1 --port ${port} --save "" --appendonly no`, { stdio: 'ignore' });
   execSync(`for i in $(seq 1 50); do redis-cli -p ${port} ping >/dev/null 2>&1 && break; sleep 0.1; done`, { stdio: 'ignore', shell: '/bin/bash' });
+}
+
+function restartPostgres(): void {
+  execSync('pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql | head -n1) main restart', { stdio: 'ignore', shell: '/bin/bash' });
 }
 
 async function waitForQuarantine(id: string) {

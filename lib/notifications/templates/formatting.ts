@@ -57,20 +57,39 @@ export function formatDate(iso: string, timeZone: string, locale: string): strin
   const tz = isValidTimeZone(timeZone) ? timeZone : 'UTC';
   const months = monthNames[locale];
   if (months) {
-    const parts = new Intl.DateTimeFormat('en-GB', { ...dateOptions, month: 'numeric', timeZone: tz }).formatToParts(date);
+    const parts = formatter('en-GB', { ...dateOptions, month: 'numeric', timeZone: tz }).formatToParts(date);
     const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
     const month = months[Number(part('month')) - 1] ?? part('month');
     // With a numeric month en-GB pads the day ("09"); the en layout does not.
     return `${Number(part('day'))} ${month} ${part('year')}, ${part('hour')}:${part('minute')} ${part('timeZoneName')}`;
   }
-  return new Intl.DateTimeFormat(dateLocales[locale] ?? 'en-GB', { ...dateOptions, timeZone: tz }).format(date);
+  return formatter(dateLocales[locale] ?? 'en-GB', { ...dateOptions, timeZone: tz }).format(date);
+}
+
+// Building an Intl.DateTimeFormat costs ~100 µs (the benchmark's top CPU item); formatting with
+// a built one ~2 µs. The cache holds one per (locale, options, time zone): a bounded set.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const validZones = new Map<string, boolean>();
+
+function formatter(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let cached = formatters.get(key);
+  if (!cached) {
+    cached = new Intl.DateTimeFormat(locale, options);
+    if (formatters.size < 10_000) formatters.set(key, cached);
+  }
+  return cached;
 }
 
 export function isValidTimeZone(timeZone: string): boolean {
+  const known = validZones.get(timeZone);
+  if (known !== undefined) return known;
   try {
     new Intl.DateTimeFormat('en', { timeZone });
+    if (validZones.size < 10_000) validZones.set(timeZone, true);
     return true;
   } catch {
+    if (validZones.size < 10_000) validZones.set(timeZone, false);
     return false;
   }
 }

@@ -72,9 +72,22 @@ export async function publishBurst(ctx: AppContext, scenario: Scenario, count: n
   const accounts = (scenario as Scenario & { accounts: { userId: string; accountNumber: string }[] }).accounts;
   for (let i = 0; i < count; i += 50) {
     const chunk = Array.from({ length: Math.min(50, count - i) }, (_, j) => transactionCompleted(accounts[(i + j) % accounts.length]!));
-    await Promise.all(chunk.map((e) => ctx.bus.publish(e)));
+    // A publisher retries what failed (Postgres restarting); the event id makes that safe.
+    await Promise.all(chunk.map((e) => publishWithRetry(ctx, e)));
     scenario.eventIds.push(...chunk.map((e) => e.id));
     await onProgress?.(i + chunk.length);
+  }
+}
+
+async function publishWithRetry(ctx: AppContext, event: Parameters<AppContext['bus']['publish']>[0]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await ctx.bus.publish(event);
+      return;
+    } catch (error) {
+      if (attempt >= 60) throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 }
 
@@ -83,6 +96,7 @@ export interface Verdict {
   expected: number;
   terminal: number;
   delivered: number;
+  failed: number;
   lost: number;
   duplicated: number;
   maxSendsPerDelivery: number;
@@ -118,6 +132,7 @@ export async function drainAndVerify(ctx: AppContext, scenario: Scenario, timeou
     expected,
     terminal,
     delivered: sent.filter((r) => sends.has(r.id)).length,
+    failed: rows.filter((r) => r.status === 'FAILED').length,
     lost: expected - terminal + sent.filter((r) => !sends.has(r.id)).length,
     duplicated: [...sends.values()].filter((n) => n > 1).length,
     maxSendsPerDelivery: Math.max(0, ...sends.values()),

@@ -11,7 +11,13 @@ const ctx = createAppContext(config);
 const sendLog = process.env.SEND_LOG!;
 const transientFailureRate = Number(process.env.TRANSIENT_RATE ?? 0);
 const latencyMs = Number(process.env.PROVIDER_LATENCY_MS ?? 2);
-const options = { sendLog, transientFailureRate, latencyMs };
+const options = {
+  sendLog,
+  transientFailureRate,
+  latencyMs,
+  outageFlag: process.env.OUTAGE_FLAG,
+  permanentFailureRate: Number(process.env.PERMANENT_RATE ?? 0),
+};
 const schedule = { maxAttempts: 50, baseDelayMs: 50, maxDelayMs: 500 };
 
 const notifier = new Notifier({

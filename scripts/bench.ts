@@ -1,0 +1,175 @@
+// `npm run bench [-- --quick] [-- --latency 20]`: Herald's throughput, latency, memory and
+// Postgres write cost, each next to a raw baseline measured in the same run on the same box.
+// Uses its own database (herald_bench, emptied at start) and its own Redis keys (herald-bench*).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createAppContext } from '../lib/app-context.js';
+import { loadConfig } from '../lib/config.js';
+import { bullmqNoop, pgInsert, redisPubSub } from './bench/baselines.js';
+import { runHttp } from './bench/http.js';
+import { resetBenchDatabase, runPipeline } from './bench/pipeline.js';
+import { ratio, round, RssSampler } from './bench/util.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    latency: { type: 'string', default: '0' },
+    duration: { type: 'string' },
+    rate: { type: 'string', default: '500' },
+    only: { type: 'string', default: 'baselines,pipeline,http' },
+    connections: { type: 'string', default: '50' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  console.log(`npm run bench -- [--quick] [--latency MS] [--duration S] [--rate N] [--only baselines,pipeline,http] [--connections N]
+  --quick        every phase shortened so the run ends within a minute
+  --latency MS   sandbox provider latency (default 0)
+  --duration S   max-rate measured window (default 60, quick 8)
+  --rate N       fixed rate for the latency phase (default 500 events/s)
+  --only LIST    phases to run
+Environment: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/herald_bench), REDIS_URL (loopback only).`);
+  process.exit(0);
+}
+
+const quick = args.quick!;
+const phases = new Set(args.only!.split(',').map((s) => s.trim()));
+const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/herald_bench';
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+for (const [what, url] of [['database', databaseUrl], ['redis', redisUrl]] as const) {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error(`the bench only talks to loopback; ${what} host is ${host}`);
+}
+if (!new URL(databaseUrl).pathname.endsWith('_bench')) throw new Error('BENCH_DATABASE_URL must name a *_bench database (the bench empties it)');
+
+const options = {
+  quick,
+  providerLatencyMs: Number(args.latency),
+  maxWindowSec: Number(args.duration ?? (quick ? 8 : 60)),
+  fixedRate: Number(args.rate),
+  phases: [...phases],
+  database: databaseUrl.replace(/\/\/[^@]*@/, '//'),
+  redis: redisUrl,
+};
+const budgets = quick
+  ? { bullmq: { count: 30_000, maxMs: 4_000 }, pubsub: { count: 300_000, maxMs: 3_000 }, pg: { count: 100_000, maxMs: 3_000 } }
+  : { bullmq: { count: 300_000, maxMs: 20_000 }, pubsub: { count: 2_000_000, maxMs: 10_000 }, pg: { count: 1_000_000, maxMs: 10_000 } };
+
+const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const started = Date.now();
+const rss = new RssSampler(quick ? 250 : 500).start();
+
+const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent' });
+const ctx = createAppContext(config);
+const result: Record<string, unknown> = {
+  startedAt: new Date(started).toISOString(),
+  machine: {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memoryGb: round(os.totalmem() / 2 ** 30, 1),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  },
+  options: { ...options, budgets, config: { PG_POOL_SIZE: config.PG_POOL_SIZE, DELIVERY_CONCURRENCY: config.DELIVERY_CONCURRENCY, SWEEPER_BATCH_SIZE: config.SWEEPER_BATCH_SIZE, SWEEPER_GRACE_MS: config.SWEEPER_GRACE_MS } },
+};
+
+// A stored transaction.completed broadcast is about this long; the pub/sub baseline sends messages of that size.
+const sampleBroadcast = JSON.stringify({
+  id: '00000000-0000-4000-8000-000000000000', type: 'transaction.completed', timestamp: new Date().toISOString(),
+  aggregateId: 't-00000000-0000-4000-8000-000000000000', aggregateType: 'transaction',
+  payload: { transactionId: 't-00000000-0000-4000-8000-000000000000', accountNumber: '100000000000', amount: '1250.00', currency: 'MWK', direction: 'debit', description: 'Bench transfer' },
+  metadata: { userId: 'bench-u-0-00000000', correlationId: 'bench-00000000-max', source: 'herald.bench' }, storedAt: new Date().toISOString(),
+});
+
+try {
+  await resetBenchDatabase(ctx);
+
+  if (phases.has('baselines')) {
+    log('baseline: BullMQ no-op jobs');
+    const bullmq = await bullmqNoop(redisUrl, budgets.bullmq);
+    log(`baseline: BullMQ ${bullmq.jobsPerSec} jobs/s; Redis pub/sub`);
+    const pubsub = await redisPubSub(redisUrl, budgets.pubsub, sampleBroadcast.length);
+    log(`baseline: pub/sub ${pubsub.messagesPerSec} msgs/s; Postgres 500-row INSERT`);
+    const insert = await pgInsert(databaseUrl, budgets.pg);
+    log(`baseline: INSERT ${insert.rowsPerSec} rows/s`);
+    result.baselines = { bullmq, pubsub, pgInsert: insert };
+  }
+
+  if (phases.has('pipeline')) {
+    result.pipeline = await runPipeline(
+      ctx,
+      {
+        latencyMs: options.providerLatencyMs,
+        customers: 500,
+        warmupMs: quick ? 2_000 : 10_000,
+        maxWindowMs: options.maxWindowSec * 1000,
+        backlogCap: 2_000,
+        publishers: 64,
+        fixedRate: options.fixedRate,
+        fixedMs: quick ? 6_000 : 30_000,
+        drainMs: quick ? 6_000 : 30_000,
+        concurrency: config.DELIVERY_CONCURRENCY,
+      },
+      rss,
+      log,
+    );
+  }
+
+  if (phases.has('http')) {
+    result.http = await runHttp(ctx, { connections: Number(args.connections), durationSec: quick ? 4 : 10, warmupSec: quick ? 1 : 2 }, log);
+  }
+} finally {
+  rss.stop();
+  // Leave the bench database small for the next run (it is emptied at start anyway).
+  await resetBenchDatabase(ctx).catch(() => {});
+  await ctx.close();
+}
+
+// ---- ratios, table, file -------------------------------------------------------------------
+type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const b = (result.baselines ?? {}) as Any;
+const p = (result.pipeline ?? {}) as Any;
+const h = (result.http ?? {}) as Any;
+result.ratios = {
+  deliveriesPerSec_vs_bullmqJobsPerSec: ratio(p.maxRate?.deliveriesPerSec, b.bullmq?.jobsPerSec),
+  eventsPerSec_vs_pubsubMsgsPerSec: ratio(p.maxRate?.eventsPerSec, b.pubsub?.messagesPerSec),
+  eventRowsPerSec_vs_rawInsertRowsPerSec: ratio(p.maxRate?.pgRowsPerSec, b.pgInsert?.rowsPerSec),
+  httpReqPerSec_vs_bareFastify: ratio(h.herald?.reqPerSec, h.bare?.reqPerSec),
+};
+result.memory = { whole: rss.summary(), pipeline: p.memory ?? null };
+result.durationSec = round((Date.now() - started) / 1000, 1);
+
+const rows: [string, string, string, string][] = [];
+const fmt = (v: unknown, unit = '') => (v == null ? '—' : `${typeof v === 'number' ? v.toLocaleString('en-US') : String(v)}${unit}`);
+const r = result.ratios as Any;
+if (p.maxRate) {
+  rows.push(['events/s (max, all 3 deliveries SENT)', fmt(p.maxRate.eventsPerSec), `pub/sub ${fmt(b.pubsub?.messagesPerSec)} msg/s`, fmt(r.eventsPerSec_vs_pubsubMsgsPerSec)]);
+  rows.push(['deliveries/s (max)', fmt(p.maxRate.deliveriesPerSec), `BullMQ ${fmt(b.bullmq?.jobsPerSec)} jobs/s`, fmt(r.deliveriesPerSec_vs_bullmqJobsPerSec)]);
+  rows.push(['Postgres rows/s (max)', fmt(p.maxRate.pgRowsPerSec), `INSERT ${fmt(b.pgInsert?.rowsPerSec)} rows/s`, fmt(r.eventRowsPerSec_vs_rawInsertRowsPerSec)]);
+  rows.push(['publish calls/s (max window)', fmt(p.maxRate.publishedPerSec), '', '']);
+  rows.push(['CPU % (node | postgres | redis)', `${fmt(p.maxRate.nodeCpuPct)} | ${fmt(p.maxRate.otherCpuPct?.postgres)} | ${fmt(p.maxRate.otherCpuPct?.['redis-server'])}`, `${(result.machine as Any).cpus} cpus`, '']);
+  const f = p.fixedRate;
+  rows.push([`publish→SENT ms @ ${f.targetRate}/s (p50/p95/p99)`, `${fmt(f.sentLatencyMs.p50)} / ${fmt(f.sentLatencyMs.p95)} / ${fmt(f.sentLatencyMs.p99)}`, `achieved ${fmt(f.achievedRate)}/s`, '']);
+  rows.push(['publish() call ms (p50/p99)', `${fmt(f.publishCallMs.p50)} / ${fmt(f.publishCallMs.p99)}`, '', '']);
+  rows.push(['Postgres rows per event (ins + upd)', `${fmt(f.pgRowsPerEvent.inserted)} + ${fmt(f.pgRowsPerEvent.updated)} = ${fmt(f.pgRowsPerEvent.total)}`, '', '']);
+  const m = p.memory;
+  if (m) rows.push(['RSS MB (min/max/last, drift)', `${fmt(m.minMb)} / ${fmt(m.maxMb)} / ${fmt(m.lastMb)}`, `drift ${fmt(m.driftPct, '%')}`, '']);
+}
+if (h.herald) rows.push([`HTTP POST /v1/events req/s (${h.connections} conns)`, fmt(h.herald.reqPerSec), `bare Fastify ${fmt(h.bare.reqPerSec)} req/s`, fmt(r.httpReqPerSec_vs_bareFastify)]);
+if (h.herald) rows.push(['HTTP latency ms (p50/p99), non-2xx', `${fmt(h.herald.latencyMs.p50)} / ${fmt(h.herald.latencyMs.p99)}, ${fmt(h.herald.non2xx)}`, `bare ${fmt(h.bare.latencyMs.p50)} / ${fmt(h.bare.latencyMs.p99)}`, '']);
+
+const header: [string, string, string, string] = ['figure', 'Herald', 'same-run baseline', 'ratio'];
+const widths = header.map((_, i) => Math.max(header[i]!.length, ...rows.map((row) => row[i]!.length)));
+const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' │ ');
+console.log(`\nHerald bench — provider latency ${options.providerLatencyMs} ms${quick ? ', quick' : ''}, ${(result.machine as Any).cpus} cpus, node ${process.version}`);
+console.log(line(header));
+console.log(widths.map((w) => '─'.repeat(w)).join('─┼─'));
+for (const row of rows) console.log(line(row));
+
+const outDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../bench/results');
+mkdirSync(outDir, { recursive: true });
+const file = path.join(outDir, `${new Date(started).toISOString().replace(/:/g, '-')}.json`);
+writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+console.log(`\nresults: ${path.relative(process.cwd(), file)}`);

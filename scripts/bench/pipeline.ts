@@ -1,0 +1,272 @@
+// The service in-process: EventBus + Notifier with sandbox providers for push, email and SMS.
+// Every published event is a transaction.completed for a customer with email, phone and a
+// device, so it fans out to three deliveries.
+import { randomUUID } from 'node:crypto';
+import type { AppContext } from '../../lib/app-context.js';
+import { SandboxChannel } from '../../lib/channels/sandbox-channel.js';
+import type { ChannelSet } from '../../lib/channels/channel.js';
+import { Notifier } from '../../lib/notifications/notifier.js';
+import { cpuPercent, processCpuSeconds } from './proc-cpu.js';
+import { percentile, round, RssSampler, settledTableStats, sleep, statsDelta, tableStats } from './util.js';
+
+export interface PipelineOptions {
+  latencyMs: number;
+  customers: number;
+  warmupMs: number;
+  maxWindowMs: number;
+  /** Most events published but not yet settled (all three deliveries written) during the max-rate phase. */
+  backlogCap: number;
+  publishers: number;
+  fixedRate: number;
+  fixedMs: number;
+  drainMs: number;
+  concurrency: number;
+}
+
+const benchTables = [
+  'notification_history', 'dead_letters', 'delivery_receipts', 'notification_deliveries', 'notifications',
+  'event_handler_failures', 'domain_events', 'notifier_instances', 'notification_preferences', 'devices', 'accounts', 'customers', 'api_keys',
+];
+
+/** Empties the bench database (and only a database whose name ends in _bench). */
+export async function resetBenchDatabase(ctx: AppContext): Promise<void> {
+  const { rows } = await ctx.pool.query<{ db: string }>('SELECT current_database() AS db');
+  if (!rows[0]?.db.endsWith('_bench')) throw new Error(`refusing to empty database "${rows[0]?.db}": the bench only empties a *_bench database`);
+  await ctx.pool.query(`TRUNCATE ${benchTables.join(', ')} CASCADE`);
+}
+
+async function seedCustomers(ctx: AppContext, count: number): Promise<{ userId: string; accountNumber: string }[]> {
+  const customers = Array.from({ length: count }, (_, i) => ({
+    user_id: `bench-u-${i}-${randomUUID().slice(0, 8)}`,
+    account_number: String(100_000_000_000 + i),
+    token: `bench-tok-${randomUUID()}`,
+  }));
+  const json = JSON.stringify(customers);
+  await ctx.pool.query(
+    `INSERT INTO customers (user_id, email, phone, locale, time_zone)
+     SELECT user_id, user_id || '@example.test', '+265991234567', 'en', 'Africa/Blantyre' FROM jsonb_to_recordset($1::jsonb) AS x(user_id text)`,
+    [json],
+  );
+  await ctx.pool.query(
+    `INSERT INTO accounts (account_number, owner_user_id, currency)
+     SELECT account_number, user_id, 'MWK' FROM jsonb_to_recordset($1::jsonb) AS x(user_id text, account_number text)`,
+    [json],
+  );
+  await ctx.pool.query(
+    `INSERT INTO devices (user_id, token, platform) SELECT user_id, token, 'android' FROM jsonb_to_recordset($1::jsonb) AS x(user_id text, token text)`,
+    [json],
+  );
+  return customers.map((c) => ({ userId: c.user_id, accountNumber: c.account_number }));
+}
+
+function transactionCompleted(customer: { userId: string; accountNumber: string }, phase: string) {
+  const transactionId = `t-${randomUUID()}`;
+  return {
+    id: randomUUID(),
+    type: 'transaction.completed' as const,
+    aggregateType: 'transaction' as const,
+    aggregateId: transactionId,
+    payload: { transactionId, accountNumber: customer.accountNumber, amount: '1250.00', currency: 'MWK', direction: 'debit' as const, description: 'Bench transfer' },
+    metadata: { userId: customer.userId, correlationId: phase, source: 'herald.bench' },
+  };
+}
+
+export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssSampler, log: (line: string) => void) {
+  const runTag = `bench-${randomUUID().slice(0, 8)}`;
+  const customers = await seedCustomers(ctx, o.customers);
+  const sandbox = { latencyMs: o.latencyMs };
+  const channels = { push: new SandboxChannel('push', sandbox), email: new SandboxChannel('email', sandbox), sms: new SandboxChannel('sms', sandbox) };
+  // SandboxChannel remembers every send (an array and a map, for tests); a long bench would
+  // measure that growth, not Herald's, so the bench empties them every second.
+  const forget = setInterval(() => {
+    for (const ch of Object.values(channels)) {
+      ch.sends.length = 0;
+      (ch as unknown as { counts: Map<string, number> }).counts.clear();
+    }
+  }, 1_000);
+
+  const counters = { sent: 0, other: 0, byStatus: {} as Record<string, number> };
+  const notifier = new Notifier({
+    pool: ctx.pool,
+    bus: ctx.bus,
+    channels: channels as ChannelSet,
+    logger: ctx.logger,
+    instanceId: `${runTag}-notifier`,
+    retrySchedules: {
+      push: { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 2_000 },
+      email: { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 2_000 },
+      sms: { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 2_000 },
+    },
+    onOutcome: (outcome) => {
+      if (outcome.status === 'SENT') counters.sent++;
+      else counters.other++;
+      counters.byStatus[outcome.status] = (counters.byStatus[outcome.status] ?? 0) + 1;
+    },
+    timing: {
+      sweeperGraceMs: ctx.config.SWEEPER_GRACE_MS,
+      sweeperIntervalMs: ctx.config.SWEEPER_INTERVAL_MS,
+      sweeperBatchSize: ctx.config.SWEEPER_BATCH_SIZE,
+      maxProcessAttempts: ctx.config.EVENT_MAX_PROCESS_ATTEMPTS,
+      deliveryPollIntervalMs: ctx.config.DELIVERY_POLL_INTERVAL_MS,
+      deliveryStaleMs: ctx.config.DELIVERY_STALE_MS,
+      sendTimeoutMs: ctx.config.DELIVERY_SEND_TIMEOUT_MS,
+      concurrency: o.concurrency,
+    },
+  });
+  await notifier.start();
+
+  let published = 0;
+  let publishErrors = 0;
+  const settledEvents = () => (counters.sent + counters.other) / 3;
+  const pick = (i: number) => customers[i % customers.length]!;
+
+  /** Closed loop: `publishers` concurrent publishers, held back while the unsettled backlog is over the cap. */
+  async function maxRate(phase: string, ms: number): Promise<void> {
+    const until = performance.now() + ms;
+    let i = 0;
+    await Promise.all(
+      Array.from({ length: o.publishers }, async () => {
+        while (performance.now() < until) {
+          if (published - settledEvents() >= o.backlogCap) {
+            await sleep(1);
+            continue;
+          }
+          try {
+            await ctx.bus.publish(transactionCompleted(pick(i++), phase));
+            published++;
+          } catch {
+            publishErrors++;
+            await sleep(10);
+          }
+        }
+      }),
+    );
+  }
+
+  async function drain(target: number, ms: number): Promise<boolean> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      if (settledEvents() >= target) return true;
+      await sleep(20);
+    }
+    return settledEvents() >= target;
+  }
+
+  // ---- max rate -----------------------------------------------------------------------
+  log(`pipeline: warm-up ${o.warmupMs} ms (provider latency ${o.latencyMs} ms)`);
+  await maxRate(`${runTag}-warmup`, o.warmupMs);
+  const rssFrom = rss.mark();
+  const before = { published, sent: counters.sent, other: counters.other, t: performance.now(), cpu: process.cpuUsage(), proc: processCpuSeconds(), stats: await tableStats(ctx.pool) };
+  log(`pipeline: max-rate window ${o.maxWindowMs} ms`);
+  await maxRate(`${runTag}-max`, o.maxWindowMs);
+  const seconds = (performance.now() - before.t) / 1000;
+  const after = { published, sent: counters.sent, other: counters.other, cpu: process.cpuUsage(before.cpu), proc: processCpuSeconds() };
+  const drained = await drain(published, o.drainMs);
+  const statsAfterMax = await settledTableStats(ctx.pool);
+  const maxDelta = statsDelta(before.stats, statsAfterMax);
+  const windowPublished = after.published - before.published;
+  const windowSent = after.sent - before.sent;
+  const max = {
+    seconds: round(seconds, 2),
+    eventsPublished: windowPublished,
+    publishedPerSec: round(windowPublished / seconds, 0),
+    deliveriesSent: windowSent,
+    deliveriesPerSec: round(windowSent / seconds, 0),
+    /** Events fully delivered (3 SENT each) per second: the sustained figure. */
+    eventsPerSec: round(windowSent / 3 / seconds, 0),
+    otherOutcomes: after.other - before.other,
+    publishErrors,
+    backlogAtEnd: round(after.published - (after.sent + after.other) / 3, 0),
+    drainedAfterWindow: drained,
+    nodeCpuPct: round(((after.cpu.user + after.cpu.system) / 1e6 / seconds) * 100, 1),
+    otherCpuPct: cpuPercent(before.proc, after.proc, seconds),
+    // Rows written while the window ran, including the tail that drained after it, per event.
+    pgRowsPerEvent: round((maxDelta.ins + maxDelta.upd) / Math.max(1, published - before.published), 2),
+    pgRowsPerSec: round(((maxDelta.ins + maxDelta.upd) / Math.max(1, published - before.published)) * (windowSent / 3 / seconds), 0),
+  };
+  log(`pipeline: max ${max.eventsPerSec} events/s, ${max.deliveriesPerSec} deliveries/s`);
+
+  // ---- fixed rate (open loop) -----------------------------------------------------------
+  const phase = `${runTag}-fixed`;
+  const statsBefore = await settledTableStats(ctx.pool);
+  const publishedBefore = published;
+  const publishLatencies: number[] = [];
+  let behind = 0;
+  let outstanding = 0;
+  log(`pipeline: fixed rate ${o.fixedRate}/s for ${o.fixedMs} ms`);
+  const start = performance.now();
+  let issued = 0;
+  const inflight = new Set<Promise<void>>();
+  while (performance.now() - start < o.fixedMs) {
+    const due = Math.floor(((performance.now() - start) / 1000) * o.fixedRate);
+    while (issued < due) {
+      issued++;
+      if (outstanding >= 5_000) {
+        behind++; // bounded: the publisher never holds more than 5,000 unanswered publishes
+        continue;
+      }
+      outstanding++;
+      const t0 = performance.now();
+      const p: Promise<void> = ctx.bus
+        .publish(transactionCompleted(pick(issued), phase))
+        .then(() => {
+          published++;
+          if (publishLatencies.length < 200_000) publishLatencies.push(performance.now() - t0);
+        }, () => {
+          publishErrors++;
+        })
+        .finally(() => {
+          outstanding--;
+          inflight.delete(p);
+        });
+      inflight.add(p);
+    }
+    await sleep(2);
+  }
+  const fixedSeconds = (performance.now() - start) / 1000;
+  await Promise.all(inflight);
+  const fixedPublished = published - publishedBefore;
+  const fixedDrained = await drain(published, o.drainMs);
+  const statsAfter = await settledTableStats(ctx.pool);
+  const delta = statsDelta(statsBefore, statsAfter);
+  const { rows } = await ctx.pool.query<{ n: number; p50: number; p95: number; p99: number; max: number; pending: number }>(
+    `SELECT count(*) FILTER (WHERE d.status = 'SENT') AS n,
+            percentile_cont(0.50) WITHIN GROUP (ORDER BY extract(epoch FROM d.sent_at - e.stored_at) * 1000) FILTER (WHERE d.status = 'SENT') AS p50,
+            percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM d.sent_at - e.stored_at) * 1000) FILTER (WHERE d.status = 'SENT') AS p95,
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM d.sent_at - e.stored_at) * 1000) FILTER (WHERE d.status = 'SENT') AS p99,
+            max(extract(epoch FROM d.sent_at - e.stored_at) * 1000) FILTER (WHERE d.status = 'SENT') AS max,
+            count(*) FILTER (WHERE d.status <> 'SENT') AS pending
+       FROM domain_events e JOIN notifications n ON n.event_id = e.id JOIN notification_deliveries d ON d.notification_id = n.id
+      WHERE e.correlation_id = $1`,
+    [phase],
+  );
+  const r = rows[0]!;
+  const fixed = {
+    targetRate: o.fixedRate,
+    seconds: round(fixedSeconds, 2),
+    eventsPublished: fixedPublished,
+    achievedRate: round(fixedPublished / fixedSeconds, 0),
+    skippedBehind: behind,
+    drained: fixedDrained,
+    deliveriesSent: Number(r.n),
+    deliveriesNotSent: Number(r.pending),
+    sentLatencyMs: { p50: round(Number(r.p50)), p95: round(Number(r.p95)), p99: round(Number(r.p99)), max: round(Number(r.max)) },
+    publishCallMs: { p50: round(percentile(publishLatencies, 50), 2), p95: round(percentile(publishLatencies, 95), 2), p99: round(percentile(publishLatencies, 99), 2) },
+    pgRowsPerEvent: {
+      /** False when the phase did not drain in time: the counts then miss the undelivered tail. */
+      complete: fixedDrained,
+      inserted: round(delta.ins / Math.max(1, fixedPublished), 2),
+      updated: round(delta.upd / Math.max(1, fixedPublished), 2),
+      total: round((delta.ins + delta.upd) / Math.max(1, fixedPublished), 2),
+      perTable: Object.fromEntries(
+        Object.entries(delta.perTable).map(([t, d]) => [t, { ins: round(d.ins / Math.max(1, fixedPublished), 2), upd: round(d.upd / Math.max(1, fixedPublished), 2) }]),
+      ),
+    },
+  };
+  log(`pipeline: fixed ${fixed.achievedRate}/s, SENT p50 ${fixed.sentLatencyMs.p50} ms p99 ${fixed.sentLatencyMs.p99} ms`);
+  const memory = rss.summary(rssFrom);
+
+  clearInterval(forget);
+  await notifier.stop();
+  return { runTag, customers: customers.length, maxRate: max, fixedRate: fixed, memory, outcomes: counters.byStatus };
+}

@@ -1,0 +1,39 @@
+// CPU seconds used by the other processes on the box (Postgres backends, Redis), read from /proc,
+// so that the report can say whether Node or the database is the bottleneck. Linux only; {} elsewhere.
+import { readdirSync, readFileSync } from 'node:fs';
+
+const hz = 100; // USER_HZ on Linux
+
+export function processCpuSeconds(names = ['postgres', 'redis-server']): Record<string, number> {
+  const totals: Record<string, number> = {};
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return totals;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const open = stat.indexOf('(');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(open + 1, close);
+      const name = names.find((n) => comm.startsWith(n));
+      if (!name) continue;
+      const fields = stat.slice(close + 2).split(' ');
+      // fields[11] = utime, fields[12] = stime (0-based after the state field)
+      const seconds = (Number(fields[11]) + Number(fields[12])) / hz;
+      totals[name] = (totals[name] ?? 0) + seconds;
+    } catch {
+      // the process ended while we read it
+    }
+  }
+  return totals;
+}
+
+/** CPU use between two snapshots, as a percentage of one core over `wallSeconds`. */
+export function cpuPercent(before: Record<string, number>, after: Record<string, number>, wallSeconds: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, a] of Object.entries(after)) out[name] = Math.round(((a - (before[name] ?? 0)) / wallSeconds) * 1000) / 10;
+  return out;
+}

@@ -8,6 +8,7 @@ import { channelNames, type ChannelName } from '../lib/channels/channel.js';
 import { loadConfig } from '../lib/config.js';
 import { createPool } from '../lib/db/pool.js';
 import { discardDeadLetter, listDeadLetters, retryDeadLetters, showDeadLetter } from '../lib/queues/dead-letters.js';
+import { runCli } from './run-cli.js';
 
 const usage = `usage:
   npm run dead-letters -- list [--channel ${channelNames.join('|')}] [--event-type <type>] [--user <userId>] [--all] [--limit <n>] [--cursor <c>]
@@ -38,8 +39,7 @@ function requireIds(list: string[]) {
 }
 
 const pool = createPool(loadConfig().DATABASE_URL, 2);
-let exitCode = 0;
-try {
+await runCli(async () => {
   if (command === 'list') {
     const page = await listDeadLetters(pool, filter());
     for (const d of page.items) {
@@ -64,10 +64,4 @@ try {
   } else {
     throw new Error(usage);
   }
-} catch (error) {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  exitCode = 1;
-} finally {
-  await pool.end();
-}
-process.exit(exitCode);
+}, () => pool.end());

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { apiScopes, createApiKey, isApiScope, listApiKeys, revokeApiKey, type ApiScope } from '../lib/api/api-keys.js';
 import { loadConfig } from '../lib/config.js';
 import { createPool } from '../lib/db/pool.js';
+import { runCli } from './run-cli.js';
 
 const usage = `usage:
   npm run keys -- create --name <name> --scopes <${apiScopes.join('|')}>[,...] [--rate-limit <per minute>]
@@ -16,8 +17,7 @@ const { positionals, values } = parseArgs({
 });
 const [command, ...rest] = positionals;
 const pool = createPool(loadConfig().DATABASE_URL, 1);
-let exitCode = 0;
-try {
+await runCli(async () => {
   if (command === 'create') {
     const scopes = (values.scopes ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const bad = scopes.filter((s) => !isApiScope(s));
@@ -41,10 +41,4 @@ try {
   } else {
     throw new Error(usage);
   }
-} catch (error) {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  exitCode = 1;
-} finally {
-  await pool.end();
-}
-process.exit(exitCode);
+}, () => pool.end());

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { createAppContext } from '../lib/app-context.js';
 import { loadConfig } from '../lib/config.js';
 import { replayEvents, type ReplayFilter } from '../lib/events/replay.js';
+import { runCli } from './run-cli.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -17,17 +18,10 @@ const date = (name: string, value?: string) => {
   return d;
 };
 const ctx = createAppContext(loadConfig());
-let code = 0;
-try {
+await runCli(async () => {
   const filter: ReplayFilter = { type: values.type, userId: values.user, correlationId: values.correlation, from: date('from', values.from), to: date('to', values.to) };
   const hasFilter = Object.values(filter).some((v) => v !== undefined);
   if (positionals.length === 0 && !hasFilter) throw new Error('give event ids or at least one of --type, --user, --correlation, --from, --to');
   const result = await replayEvents(ctx, positionals.length ? { eventIds: positionals } : { filter });
   process.stdout.write(`replayed ${result.replayed} event(s); new or reset deliveries are picked up by the notifiers\n`);
-} catch (error) {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  code = 1;
-} finally {
-  await ctx.close();
-}
-process.exit(code);
+}, () => ctx.close());

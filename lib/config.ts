@@ -22,6 +22,12 @@ const configSchema = z.object({
   DELIVERY_SEND_TIMEOUT_MS: ms(15_000),
   DELIVERY_CONCURRENCY: z.coerce.number().int().positive().default(64),
   PG_POOL_SIZE: z.coerce.number().int().positive().default(10),
+  /** Largest HTTP request body; 413 above it. */
+  API_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+  /** Requests per minute per API key, unless the key carries its own limit. */
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  /** HMAC secret providers sign delivery receipts with; receipts are refused while unset. */
+  RECEIPT_SIGNING_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

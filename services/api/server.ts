@@ -10,7 +10,7 @@ import { createMetrics, type HeraldMetrics } from '../../lib/api/metrics.js';
 import { ReplayTooLargeError } from '../../lib/events/replay.js';
 import { EventValidationError } from '../../lib/events/validation-error.js';
 import { InvalidCursorError } from '../../lib/queues/dead-letters.js';
-import { loadApiConfig, type ApiConfig } from './api-config.js';
+import { apiConfigFrom, type ApiConfig } from './api-config.js';
 import { registerAuth } from './auth.js';
 import { adminRoutes } from './routes/admin.js';
 import { eventRoutes } from './routes/events.js';
@@ -41,7 +41,7 @@ const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
  * `{ error, message, details? }` of lib/api/http-errors.ts.
  */
 export async function buildServer(ctx: AppContext, options: ServerOptions = {}): Promise<FastifyInstance> {
-  const apiConfig = { ...loadApiConfig(), ...options.apiConfig };
+  const apiConfig = { ...apiConfigFrom(ctx.config), ...options.apiConfig };
   const metrics = options.metrics ?? createMetrics();
   const app = Fastify({
     loggerInstance: ctx.logger.child({ component: 'api' }) as FastifyBaseLogger,

@@ -6,7 +6,7 @@ import { signReceipt } from '../../lib/notifications/delivery-receipts.js';
 import { buildServer } from '../../services/api/server.js';
 import { createCustomer, deleteCustomer, testContext, transactionCompleted } from '../support/harness.js';
 
-const secret = 'test-receipt-secret';
+const secret = 'test-receipt-secret-0123456789';
 let ctx: AppContext;
 let app: FastifyInstance;
 let userId: string;

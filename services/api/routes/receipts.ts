@@ -24,7 +24,7 @@ export const receiptRoutes: FastifyPluginAsync<RouteDeps> = async (app, { ctx })
     '/v1/receipts/:channel',
     { schema: { tags: ['receipts'], summary: 'A provider delivery receipt (HMAC-signed)' } },
     async (request, reply) => {
-      const secret = process.env.RECEIPT_SIGNING_SECRET;
+      const secret = ctx.config.RECEIPT_SIGNING_SECRET;
       if (!secret) throw new HttpError('unavailable', 'Receipts are not configured (RECEIPT_SIGNING_SECRET is unset)');
       const channel = request.params.channel;
       if (!(channelNames as readonly string[]).includes(channel)) {

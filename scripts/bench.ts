@@ -9,6 +9,7 @@ import { createAppContext } from '../lib/app-context.js';
 import { loadConfig } from '../lib/config.js';
 import { bullmqNoop, pgInsert, redisPubSub } from './bench/baselines.js';
 import { runHttp } from './bench/http.js';
+import { runStats } from './bench/stats.js';
 import { resetBenchDatabase, runPipeline } from './bench/pipeline.js';
 import { ratio, round, RssSampler } from './bench/util.js';
 
@@ -24,12 +25,12 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log(`npm run bench -- [--quick] [--latency MS] [--duration S] [--rate N] [--only baselines,pipeline,http] [--connections N]
+  console.log(`npm run bench -- [--quick] [--latency MS] [--duration S] [--rate N] [--only baselines,pipeline,http,stats] [--connections N]
   --quick        every phase shortened so the run ends within a minute
   --latency MS   sandbox provider latency (default 0)
   --duration S   max-rate measured window (default 60, quick 8)
   --rate N       fixed rate for the latency phase (default 500 events/s)
-  --only LIST    phases to run
+  --only LIST    phases to run (stats is opt-in: GET /v1/stats over 1M notifications, 100k with --quick)
 Environment: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/herald_bench), REDIS_URL (loopback only).`);
   process.exit(0);
 }
@@ -115,6 +116,11 @@ try {
       rss,
       log,
     );
+  }
+
+  if (phases.has('stats')) {
+    // Opt-in (--only ...,stats): loading a million notifications takes minutes.
+    result.stats = await runStats(ctx, { notifications: quick ? 100_000 : 1_000_000, requests: quick ? 20 : 50 }, log);
   }
 
   if (phases.has('http')) {

@@ -17,7 +17,7 @@ const log = ctx.logger;
 
 const retryQueue = new Queue(retryQueueName, { connection: { url: config.REDIS_URL, maxRetriesPerRequest: null } });
 const metrics = createMetrics({ pool: ctx.pool, retryQueue });
-const { notifier, providers } = await startNotifierWithProviders(ctx, {
+const { notifier, providers, alerts } = await startNotifierWithProviders(ctx, {
   onOutcome: (outcome, recorded) => metrics.recordDelivery(recorded.channel, outcome.status, outcome.latencyMs / 1_000),
 });
 process.stdout.write(`[herald] ${providers.summary}\n`);
@@ -46,6 +46,7 @@ onShutdown(log, [
   { name: 'connections', stop: () => ctx.close() },
   { name: 'metrics queue', stop: () => retryQueue.close() },
   { name: 'providers', stop: () => providers.close() },
+  { name: 'alerts', stop: () => alerts.close() },
   { name: 'notifier', stop: () => notifier.stop() },
   { name: 'scheduler', stop: () => scheduler.stop() },
   { name: 'api', stop: () => api.close() },

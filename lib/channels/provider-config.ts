@@ -22,6 +22,8 @@ const providerSchema = z.object({
   SMS_MESSAGE_ID_PATH: z.string().default('messageId'),
   SMS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   CHANNEL_PAUSE_MS: z.coerce.number().int().positive().default(10 * 60_000),
+  /** Operations address for alert emails (dead letters, paused channels); sent through the SMTP settings above. */
+  OPS_ALERT_EMAIL: z.email('must be an email address').optional(),
 });
 
 export type ProviderConfig = z.infer<typeof providerSchema> & { fcmServiceAccount?: Record<string, unknown> };

@@ -1,5 +1,6 @@
 import { channelNames, type Channel, type ChannelName, type ChannelSet, type OutboundMessage } from '../channels/channel.js';
 import type { ChannelHealth } from '../channels/channel-health.js';
+import type { OperatorAlerts } from './operator-alerts.js';
 import { TransientDeliveryError, type DeliveryError } from '../channels/delivery-errors.js';
 import { withTransaction, type Pool } from '../db/pool.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -35,6 +36,8 @@ export interface DispatcherOptions {
   health?: ChannelHealth;
   /** How long a configuration error pauses a channel when no health registry is given. */
   configurationPauseMs?: number;
+  /** Raises dead-letter alerts (log, and email when configured); defaults to an error log line. */
+  alerts?: OperatorAlerts;
   /** Called once per outcome written: metrics, the live status feed. */
   onOutcome?: (outcome: DeliveryOutcome, recorded: RecordedOutcome) => void;
 }
@@ -216,8 +219,9 @@ export class DeliveryDispatcher {
     const dead = recorded.filter((r) => r.status === 'DEAD_LETTERED');
     if (settled.length === 0) return;
     for (const d of dead) {
-      // The operator alert: an error-level log line (and the metric and event below).
-      this.options.logger.error({ deliveryId: d.id, channel: d.channel, error: outcomes.get(d.id)?.error }, 'delivery dead-lettered after its last attempt');
+      const details = { deliveryId: d.id, channel: d.channel, eventType: d.eventType, attempts: outcomes.get(d.id)?.attempt, error: outcomes.get(d.id)?.error };
+      if (this.options.alerts) this.options.alerts.raise({ kind: 'delivery_dead_lettered', summary: `${d.channel} delivery dead-lettered after its last attempt`, details });
+      else this.options.logger.error(details, 'delivery dead-lettered after its last attempt');
     }
     const stored = await withTransaction(this.options.pool, async (client) => {
       const completed = await completeNotifications(client, settled);

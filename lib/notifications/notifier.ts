@@ -24,6 +24,7 @@ export interface NotifierOptions {
   renderer?: TemplateRenderer;
   retryScheduler?: RetryScheduler;
   health?: DispatcherOptions['health'];
+  alerts?: DispatcherOptions['alerts'];
   /** When given, retries run through BullMQ; otherwise the due-delivery poller alone runs them. */
   retryQueue?: { connection: ConnectionOptions; concurrency?: number };
   onOutcome?: DispatcherOptions['onOutcome'];
@@ -76,6 +77,7 @@ export class Notifier {
       concurrency: t.concurrency,
       retryScheduler: options.retryScheduler ?? this.retryQueue ?? undefined,
       health: options.health,
+      alerts: options.alerts,
       onOutcome: options.onOutcome,
       poll: {
         limit: t.sweeperBatchSize,

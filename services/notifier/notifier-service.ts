@@ -6,6 +6,7 @@ import { loadProviderConfig } from '../../lib/channels/provider-config.js';
 import { Notifier, type NotifierOptions } from '../../lib/notifications/notifier.js';
 import { defaultRetrySchedules } from '../../lib/queues/retry-policy.js';
 import { createStatusFeedPublisher } from '../../lib/notifications/status-feed.js';
+import { createOperatorAlerts, type OperatorAlerts } from '../../lib/notifications/operator-alerts.js';
 
 export async function startNotifier(ctx: AppContext, channels: ChannelSet, extra: Partial<NotifierOptions> = {}): Promise<Notifier> {
   const c = ctx.config;
@@ -40,24 +41,32 @@ export async function startNotifier(ctx: AppContext, channels: ChannelSet, extra
 export async function startNotifierWithProviders(
   ctx: AppContext,
   extra: Partial<NotifierOptions> = {},
-): Promise<{ notifier: Notifier; providers: ProviderChannels }> {
+): Promise<{ notifier: Notifier; providers: ProviderChannels; alerts: OperatorAlerts }> {
   const providerConfig = loadProviderConfig();
   const providers = await createProviderChannels(providerConfig, ctx.logger);
+  const smtp = providerConfig.SMTP_HOST
+    ? { host: providerConfig.SMTP_HOST, port: providerConfig.SMTP_PORT, secure: providerConfig.SMTP_SECURE, auth: providerConfig.SMTP_USER ? { user: providerConfig.SMTP_USER, pass: providerConfig.SMTP_PASS! } : undefined }
+    : { host: '127.0.0.1', port: providers.sinks.smtp!.port };
+  const alerts = createOperatorAlerts({
+    logger: ctx.logger,
+    email: providerConfig.OPS_ALERT_EMAIL ? { to: providerConfig.OPS_ALERT_EMAIL, from: providerConfig.EMAIL_FROM, smtp } : undefined,
+  });
   const health = createChannelHealth({
     pauseMs: providerConfig.CHANNEL_PAUSE_MS,
     onPause: (pause) =>
-      ctx.logger.error({ alert: 'channel_paused', ...pause }, `OPERATOR ALERT: ${pause.channel} paused by a configuration error (${pause.code}); fix the provider settings`),
+      alerts.raise({ kind: 'channel_paused', summary: `${pause.channel} paused by a configuration error (${pause.code}); fix the provider settings`, details: { ...pause } }),
     onResume: (channel, reason) => ctx.logger.warn({ channel, reason }, 'channel resumed'),
   });
   // Every written outcome also goes to the live feed (SSE on the monitoring page); best effort.
   const feed = createStatusFeedPublisher(ctx.redis, { logger: ctx.logger });
   const notifier = await startNotifier(ctx, providers.channels, {
     health,
+    alerts,
     ...extra,
     onOutcome: (outcome, recorded) => {
       feed({ deliveryId: recorded.id, notificationId: recorded.notificationId, eventType: recorded.eventType, userId: recorded.userId, channel: recorded.channel, status: recorded.status, at: new Date().toISOString() });
       extra.onOutcome?.(outcome, recorded);
     },
   });
-  return { notifier, providers };
+  return { notifier, providers, alerts };
 }

@@ -1,6 +1,6 @@
 import type { ChannelName } from '../channels/channel.js';
 import type { Priority } from './priority.js';
-import { isValidTimeZone } from './templates/formatting.js';
+import { formatter, isValidTimeZone } from './templates/formatting.js';
 
 export interface RecipientProfile {
   userId: string;
@@ -83,7 +83,7 @@ function toMinutes(hhmm: string): number | null {
 }
 
 function localMinutes(now: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(now);
+  const parts = formatter('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(now);
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
   return get('hour') * 60 + get('minute');
 }

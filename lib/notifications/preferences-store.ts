@@ -1,18 +1,10 @@
 import { z } from 'zod';
 import type { Pool } from '../db/pool.js';
+import { isValidTimeZone } from './templates/formatting.js';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be "HH:MM" (24-hour)');
 
-export function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export const timeZoneSchema = z.string().min(1).refine(isTimeZone, 'must be an IANA time zone, e.g. "Africa/Blantyre"');
+export const timeZoneSchema = z.string().min(1).refine(isValidTimeZone, 'must be an IANA time zone, e.g. "Africa/Blantyre"');
 
 export const preferencesSchema = z.strictObject({
   channels: z

@@ -71,7 +71,7 @@ export function formatDate(iso: string, timeZone: string, locale: string): strin
 const formatters = new Map<string, Intl.DateTimeFormat>();
 const validZones = new Map<string, boolean>();
 
-function formatter(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+export function formatter(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
   const key = `${locale}|${JSON.stringify(options)}`;
   let cached = formatters.get(key);
   if (!cached) {

@@ -26,8 +26,29 @@ const configSchema = z.object({
   API_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(256 * 1024),
   /** Requests per minute per API key, unless the key carries its own limit. */
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  /**
+   * How long the API trusts a verified key without asking Postgres (0: ask every request). A
+   * revocation reaches running servers at once over Redis; this bounds it when that message is lost.
+   */
+  API_KEY_CACHE_TTL_MS: ms(30_000),
+  /** How long an unknown or revoked key stays refused without asking Postgres again. */
+  API_KEY_NEGATIVE_CACHE_TTL_MS: ms(5_000),
+  /** Entries per API-key cache (verified keys; refused keys), oldest evicted first. */
+  API_KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().positive().default(10_000),
   /** HMAC secret providers sign delivery receipts with; receipts are refused while unset. */
   RECEIPT_SIGNING_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * How often the scheduler folds the stats triggers' deltas into the hourly rollup. A cron
+   * seconds step, hence a divisor of 60. Stats stay exact between runs (readers add pending
+   * deltas); the interval only bounds how many deltas a reader has to add.
+   */
+  STATS_ROLLUP_INTERVAL_SEC: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(30)
+    .refine((s) => 60 % s === 0, 'must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20 or 30)')
+    .default(10),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -8,7 +8,9 @@ import { parseArgs } from 'node:util';
 import { createAppContext } from '../lib/app-context.js';
 import { loadConfig } from '../lib/config.js';
 import { bullmqNoop, pgInsert, redisPubSub } from './bench/baselines.js';
+import { runBacklog } from './bench/backlog.js';
 import { runHttp } from './bench/http.js';
+import { prefillEvents } from './bench/prefill.js';
 import { runStats } from './bench/stats.js';
 import { resetBenchDatabase, runPipeline } from './bench/pipeline.js';
 import { ratio, round, RssSampler } from './bench/util.js';
@@ -21,22 +23,44 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '500' },
     only: { type: 'string', default: 'baselines,pipeline,http' },
     connections: { type: 'string', default: '50' },
+    prefill: { type: 'string', default: '0' },
+    'compare-prefill': { type: 'string', default: '0' },
+    backlog: { type: 'string' },
+    keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  console.log(`npm run bench -- [--quick] [--latency MS] [--duration S] [--rate N] [--only baselines,pipeline,http,stats] [--connections N]
+  console.log(`npm run bench -- [--quick] [--latency MS] [--duration S] [--rate N] [--only baselines,pipeline,http,stats,backlog] [--connections N]
+                  [--prefill N | --compare-prefill N] [--backlog N] [--keep]
   --quick        every phase shortened so the run ends within a minute
   --latency MS   sandbox provider latency (default 0)
-  --duration S   max-rate measured window (default 60, quick 8)
+  --duration S   max-rate measured window (default 60, quick 8); --duration 600 for the 10-minute RSS check
+                 (the memory figures start at the end of the warm-up)
   --rate N       fixed rate for the latency phase (default 500 events/s)
-  --only LIST    phases to run (stats is opt-in: GET /v1/stats over 1M notifications, 100k with --quick)
-Environment: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/herald_bench), REDIS_URL (loopback only).`);
+  --only LIST    phases to run (default baselines,pipeline,http). Opt-in:
+                   stats    GET /v1/stats over 1M notifications (100k with --quick)
+                   backlog  N unprocessed events stored with no notifier running, then a notifier
+                            whose sweeper alone finds them: events/s processed, deliveries/s
+  --prefill N    after the baselines, before the other phases, load N processed events into domain_events
+                 (then VACUUM ANALYZE, CHECKPOINT). To compare against an empty table, either run the bench
+                 twice with the same options, once without --prefill, or use --compare-prefill
+  --compare-prefill N
+                 pipeline max-rate phase on the empty table, then load N events, then the whole pipeline
+                 phase again with the same options; prints both and their ratio (issue target: ≥ 0.9 at 5M)
+  --backlog N    events in the backlog phase (default 100000, quick 10000)
+  --keep         leave the bench database as the run left it (default: emptied at the end)
+Environment: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/herald_bench), REDIS_URL (loopback only).
+Examples: npm run bench -- --only pipeline --compare-prefill 5000000
+          npm run bench -- --only pipeline --duration 600
+          npm run bench -- --only backlog`);
   process.exit(0);
 }
 
 const quick = args.quick!;
-const phases = new Set(args.only!.split(',').map((s) => s.trim()));
+const phases = new Set(args.only!.split(',').map((s) => s.trim()).filter(Boolean));
+const unknownPhases = [...phases].filter((ph) => !['baselines', 'pipeline', 'http', 'stats', 'backlog'].includes(ph));
+if (unknownPhases.length > 0) throw new Error(`--only: unknown phase ${unknownPhases.join(', ')} (phases: baselines, pipeline, http, stats, backlog)`);
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/herald_bench';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 for (const [what, url] of [['database', databaseUrl], ['redis', redisUrl]] as const) {
@@ -45,12 +69,26 @@ for (const [what, url] of [['database', databaseUrl], ['redis', redisUrl]] as co
 }
 if (!new URL(databaseUrl).pathname.endsWith('_bench')) throw new Error('BENCH_DATABASE_URL must name a *_bench database (the bench empties it)');
 
+const count = (name: string, value: string | undefined): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number, got "${value}"`);
+  return n;
+};
+const prefill = count('prefill', args.prefill);
+const comparePrefill = count('compare-prefill', args['compare-prefill']);
+if (prefill > 0 && comparePrefill > 0) throw new Error('--prefill and --compare-prefill exclude each other');
+if (comparePrefill > 0 && !phases.has('pipeline')) throw new Error('--compare-prefill needs the pipeline phase');
+
 const options = {
   quick,
   providerLatencyMs: Number(args.latency),
   maxWindowSec: Number(args.duration ?? (quick ? 8 : 60)),
   fixedRate: Number(args.rate),
   phases: [...phases],
+  prefill,
+  comparePrefill,
+  backlogEvents: phases.has('backlog') ? count('backlog', args.backlog ?? (quick ? '10000' : '100000')) : null,
+  keep: args.keep!,
   database: databaseUrl.replace(/\/\/[^@]*@/, '//'),
   redis: redisUrl,
 };
@@ -98,22 +136,35 @@ try {
     result.baselines = { bullmq, pubsub, pgInsert: insert };
   }
 
+  const prefillOptions = { users: 100_000, days: 30, chunk: 250_000 };
+  if (prefill > 0) result.prefill = await prefillEvents(ctx, { ...prefillOptions, events: prefill }, log);
+
   if (phases.has('pipeline')) {
-    result.pipeline = await runPipeline(
+    const pipelineOptions = {
+      latencyMs: options.providerLatencyMs,
+      customers: 500,
+      warmupMs: quick ? 2_000 : 10_000,
+      maxWindowMs: options.maxWindowSec * 1000,
+      backlogCap: 2_000,
+      publishers: 64,
+      fixedRate: options.fixedRate,
+      fixedMs: quick ? 6_000 : 30_000,
+      drainMs: quick ? 6_000 : 30_000,
+      concurrency: config.DELIVERY_CONCURRENCY,
+    };
+    if (comparePrefill > 0) {
+      log('pipeline: max-rate phase on the empty domain_events table (--compare-prefill)');
+      result.pipelineEmpty = await runPipeline(ctx, { ...pipelineOptions, maxOnly: true }, rss, log);
+      result.prefill = await prefillEvents(ctx, { ...prefillOptions, events: comparePrefill }, log);
+      log(`pipeline: the same phase with ${comparePrefill.toLocaleString('en-US')} events already stored`);
+    }
+    result.pipeline = await runPipeline(ctx, pipelineOptions, rss, log);
+  }
+
+  if (phases.has('backlog')) {
+    result.backlog = await runBacklog(
       ctx,
-      {
-        latencyMs: options.providerLatencyMs,
-        customers: 500,
-        warmupMs: quick ? 2_000 : 10_000,
-        maxWindowMs: options.maxWindowSec * 1000,
-        backlogCap: 2_000,
-        publishers: 64,
-        fixedRate: options.fixedRate,
-        fixedMs: quick ? 6_000 : 30_000,
-        drainMs: quick ? 6_000 : 30_000,
-        concurrency: config.DELIVERY_CONCURRENCY,
-      },
-      rss,
+      { events: options.backlogEvents!, customers: 500, latencyMs: options.providerLatencyMs, concurrency: config.DELIVERY_CONCURRENCY, timeoutMs: 120_000 + options.backlogEvents! * 5 },
       log,
     );
   }
@@ -128,8 +179,9 @@ try {
   }
 } finally {
   rss.stop();
-  // Leave the bench database small for the next run (it is emptied at start anyway).
-  await resetBenchDatabase(ctx).catch(() => {});
+  // Leave the bench database small for the next run (it is emptied at start anyway), unless --keep.
+  if (!options.keep) await resetBenchDatabase(ctx).catch(() => {});
+  else log('--keep: the bench database is left as the run left it');
   await ctx.close();
 }
 
@@ -138,11 +190,15 @@ type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 const b = (result.baselines ?? {}) as Any;
 const p = (result.pipeline ?? {}) as Any;
 const h = (result.http ?? {}) as Any;
+const pe = (result.pipelineEmpty ?? {}) as Any;
+const pre = (result.prefill ?? null) as Any | null;
+const bl = (result.backlog ?? null) as Any | null;
 result.ratios = {
   deliveriesPerSec_vs_bullmqJobsPerSec: ratio(p.maxRate?.deliveriesPerSec, b.bullmq?.jobsPerSec),
   eventsPerSec_vs_pubsubMsgsPerSec: ratio(p.maxRate?.eventsPerSec, b.pubsub?.messagesPerSec),
   eventRowsPerSec_vs_rawInsertRowsPerSec: ratio(p.maxRate?.pgRowsPerSec, b.pgInsert?.rowsPerSec),
   httpReqPerSec_vs_bareFastify: ratio(h.herald?.reqPerSec, h.bare?.reqPerSec),
+  prefilledEventsPerSec_vs_emptyTableEventsPerSec: ratio(pe.maxRate ? p.maxRate?.eventsPerSec : null, pe.maxRate?.eventsPerSec),
 };
 result.memory = { whole: rss.summary(), pipeline: p.memory ?? null };
 result.durationSec = round((Date.now() - started) / 1000, 1);
@@ -150,7 +206,11 @@ result.durationSec = round((Date.now() - started) / 1000, 1);
 const rows: [string, string, string, string][] = [];
 const fmt = (v: unknown, unit = '') => (v == null ? '—' : `${typeof v === 'number' ? v.toLocaleString('en-US') : String(v)}${unit}`);
 const r = result.ratios as Any;
+if (pre) rows.push(['domain_events rows loaded before the pipeline', fmt(pre.rowsInTable), `${fmt(pre.rowsPerSec)} rows/s load`, '']);
 if (p.maxRate) {
+  if (pe.maxRate) {
+    rows.push([`events/s (max): empty table → ${fmt(pre?.events)} stored`, `${fmt(pe.maxRate.eventsPerSec)} → ${fmt(p.maxRate.eventsPerSec)}`, 'target ratio ≥ 0.9', fmt(r.prefilledEventsPerSec_vs_emptyTableEventsPerSec)]);
+  }
   rows.push(['events/s (max, all 3 deliveries SENT)', fmt(p.maxRate.eventsPerSec), `pub/sub ${fmt(b.pubsub?.messagesPerSec)} msg/s`, fmt(r.eventsPerSec_vs_pubsubMsgsPerSec)]);
   rows.push(['deliveries/s (max)', fmt(p.maxRate.deliveriesPerSec), `BullMQ ${fmt(b.bullmq?.jobsPerSec)} jobs/s`, fmt(r.deliveriesPerSec_vs_bullmqJobsPerSec)]);
   rows.push(['Postgres rows/s (max)', fmt(p.maxRate.pgRowsPerSec), `INSERT ${fmt(b.pgInsert?.rowsPerSec)} rows/s`, fmt(r.eventRowsPerSec_vs_rawInsertRowsPerSec)]);
@@ -160,8 +220,20 @@ if (p.maxRate) {
   rows.push([`publish→SENT ms @ ${f.targetRate}/s (p50/p95/p99)`, `${fmt(f.sentLatencyMs.p50)} / ${fmt(f.sentLatencyMs.p95)} / ${fmt(f.sentLatencyMs.p99)}`, `achieved ${fmt(f.achievedRate)}/s`, '']);
   rows.push(['publish() call ms (p50/p99)', `${fmt(f.publishCallMs.p50)} / ${fmt(f.publishCallMs.p99)}`, '', '']);
   rows.push(['Postgres rows per event (ins + upd)', `${fmt(f.pgRowsPerEvent.inserted)} + ${fmt(f.pgRowsPerEvent.updated)} = ${fmt(f.pgRowsPerEvent.total)}`, '', '']);
+  const w = p.maxRate.wal;
+  rows.push(['WAL per event, max window (cluster-wide)', `${fmt(w.bytesPerEvent)} B, ${fmt(w.recordsPerEvent)} records, ${fmt(w.fpiPerEvent)} FPI`, `${fmt(w.mbPerSec)} MB/s; ${w.rowWritesOtherDbs > 0.05 * w.rowWritesThisDb || w.otherDbsBusy.length > 0 ? `NOT clean: other DBs wrote ${fmt(w.rowWritesOtherDbs)} rows${w.otherDbsBusy.length ? `, busy: ${w.otherDbsBusy.join(' ')}` : ''}` : 'no other DB writing'}`, '']);
+  const mw = p.maxRate.memory;
+  if (mw) {
+    rows.push([`RSS MB, max window ${fmt(mw.seconds)} s (first → last tenth)`, `${fmt(mw.firstTenthMb)} → ${fmt(mw.lastTenthMb)}, max ${fmt(mw.maxMb)}`, `drift ${fmt(mw.tenthsDriftPct, '%')}`, '']);
+    rows.push([`heap MB, max window (first → last tenth)`, `${fmt(mw.heapFirstTenthMb)} → ${fmt(mw.heapLastTenthMb)}, max ${fmt(mw.heapMaxMb)}`, `drift ${fmt(mw.heapTenthsDriftPct, '%')}`, '']);
+  }
   const m = p.memory;
-  if (m) rows.push(['RSS MB (min/max/last, drift)', `${fmt(m.minMb)} / ${fmt(m.maxMb)} / ${fmt(m.lastMb)}`, `drift ${fmt(m.driftPct, '%')}`, '']);
+  if (m) rows.push(['RSS MB after warm-up (min/max/last, drift)', `${fmt(m.minMb)} / ${fmt(m.maxMb)} / ${fmt(m.lastMb)}`, `drift ${fmt(m.driftPct, '%')}`, '']);
+}
+if (bl) {
+  rows.push([`backlog of ${fmt(bl.events)}: events/s processed (sweeper)`, fmt(bl.eventsPerSec), 'target ≥ 1,000', '']);
+  rows.push(['backlog: deliveries/s (all SENT)', fmt(bl.deliveriesPerSec), `drained ${bl.drained ? 'yes' : 'NO'}`, '']);
+  rows.push(['backlog: first delivery / events done / all sent (s)', [bl.firstDeliveryMs, bl.eventsProcessedMs, bl.allDeliveriesMs].map((ms) => fmt(ms == null ? null : round(ms / 1000, 1))).join(' / '), '', '']);
 }
 if (h.herald) rows.push([`HTTP POST /v1/events req/s (${h.connections} conns)`, fmt(h.herald.reqPerSec), `bare Fastify ${fmt(h.bare.reqPerSec)} req/s`, fmt(r.httpReqPerSec_vs_bareFastify)]);
 if (h.herald) rows.push(['HTTP latency ms (p50/p99), non-2xx', `${fmt(h.herald.latencyMs.p50)} / ${fmt(h.herald.latencyMs.p99)}, ${fmt(h.herald.non2xx)}`, `bare ${fmt(h.bare.latencyMs.p50)} / ${fmt(h.bare.latencyMs.p99)}`, '']);

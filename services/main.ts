@@ -36,7 +36,7 @@ const summary = setInterval(async () => {
   try {
     const s = await sample();
     const statuses = Object.entries(s.deliveries).map(([k, v]) => `${k}=${v}`).join(' ');
-    process.stdout.write(`[herald] events=${s.events} (${s.eventsPerSecond.toFixed(1)}/s) deliveries: ${statuses}\n`);
+    process.stdout.write(`[herald] last 24 h: events=${s.events} (${s.eventsPerSecond.toFixed(1)}/s now) deliveries: ${statuses}\n`);
   } catch {
     // The summary is cosmetic; a database hiccup shows up in the service logs instead.
   }

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from './pool.js';
+import { prepared } from './prepared.js';
 import type { PrismaTx } from './prisma.js';
 
 /**
@@ -6,13 +7,14 @@ import type { PrismaTx } from './prisma.js';
  * and inside a caller's Prisma interactive transaction (transactional outbox).
  */
 export interface SqlExecutor {
-  query<R = Record<string, unknown>>(sql: string, params: unknown[]): Promise<R[]>;
+  /** `name` makes it a prepared statement where the driver supports one (pg); Prisma ignores it. */
+  query<R = Record<string, unknown>>(sql: string, params: unknown[], name?: string): Promise<R[]>;
 }
 
 export function pgExecutor(db: Pool | PoolClient): SqlExecutor {
   return {
-    async query<R>(sql: string, params: unknown[]) {
-      const result = await db.query(sql, params);
+    async query<R>(sql: string, params: unknown[], name?: string) {
+      const result = await db.query(name ? prepared(name, sql, params) : { text: sql, values: params });
       return result.rows as R[];
     },
   };

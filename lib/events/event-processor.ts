@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import { withTransaction, type Pool, type PoolClient } from '../db/pool.js';
+import { prepared } from '../db/prepared.js';
 import { Batcher } from '../util/batcher.js';
 import type { EventType } from './catalog/index.js';
 import { eventColumns, rowToEvent, type EventRow, type StoredEvent } from './stored-event.js';
@@ -44,18 +45,38 @@ export interface ProcessOutcome {
  * Claims events with FOR UPDATE SKIP LOCKED, so any number of instances can process the same
  * hints and sweep the same table without doing any event twice at once.
  */
+// "processed_at IS NULL" is tested on the rows found, not in WHERE: there it would match the
+// unprocessed partial index, and a planner that thinks the backlog small would scan the whole
+// backlog for every hint batch instead of looking the ids up.
+const claimByIdSql = `SELECT ${eventColumns}, process_attempts, processed_at IS NOT NULL AS already_processed FROM domain_events
+  WHERE id = ANY($1::uuid[])
+  ORDER BY stored_at FOR UPDATE SKIP LOCKED`;
+
+const sweepSql = `SELECT ${eventColumns}, process_attempts FROM domain_events
+  WHERE processed_at IS NULL
+    AND stored_at < now() - make_interval(secs => $1::double precision / 1000)
+    AND (retry_at IS NULL OR retry_at <= now())
+  ORDER BY stored_at LIMIT $2 FOR UPDATE SKIP LOCKED`;
+
+/** Batches whose sends may still be running while the next ones are claimed. */
+const maxSettling = 4;
+
 export class EventProcessor {
   private readonly hints: Batcher<string, void>;
+  private readonly settling = new Set<Promise<void>>();
 
   constructor(private readonly options: EventProcessorOptions) {
     this.hints = new Batcher<string, void>({
       run: async (ids) => {
-        await this.processIds([...new Set(ids)]);
+        await this.claimPipelined('claim-events-by-id', claimByIdSql, [[...new Set(ids)]]);
         return ids.map(() => undefined);
       },
       maxSize: options.batchSize,
       lingerMs: 2,
       maxPending: options.batchSize * 20,
+      // Two claim transactions at a time: hints that arrive meanwhile leave together as one
+      // bigger batch, so under load the per-statement cost is shared by more events.
+      maxConcurrent: 2,
     });
   }
 
@@ -67,28 +88,23 @@ export class EventProcessor {
     });
   }
 
+  /** Processes these events now and returns once their after-commit work (the sends) is done too. */
   async processIds(ids: string[], replay = false): Promise<ProcessOutcome> {
     if (ids.length === 0) return { processed: 0, failed: 0 };
-    return this.claimAndRun(
-      `SELECT ${eventColumns}, process_attempts FROM domain_events
-        WHERE id = ANY($1::uuid[]) AND processed_at IS NULL
-        ORDER BY stored_at FOR UPDATE SKIP LOCKED`,
-      [ids],
-      replay,
-    );
+    return this.claimAndRun('claim-events-by-id', claimByIdSql, [ids], replay);
   }
 
   /** One sweeper pass: events nobody processed within the grace period (lost hints, crashes, retries). */
   async sweep(): Promise<ProcessOutcome> {
-    return this.claimAndRun(
-      `SELECT ${eventColumns}, process_attempts FROM domain_events
-        WHERE processed_at IS NULL
-          AND stored_at < now() - make_interval(secs => $1::double precision / 1000)
-          AND (retry_at IS NULL OR retry_at <= now())
-        ORDER BY stored_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-      [this.options.graceMs, this.options.batchSize],
-      false,
-    );
+    return this.claimAndRun('claim-unprocessed-events', sweepSql, [this.options.graceMs, this.options.batchSize], false);
+  }
+
+  /**
+   * A sweeper pass that returns once its claim has committed, leaving its sends running, so the
+   * next pass is claimed and fanned out while this one's deliveries go out.
+   */
+  async sweepPipelined(): Promise<ProcessOutcome> {
+    return this.claimPipelined('claim-unprocessed-events', sweepSql, [this.options.graceMs, this.options.batchSize]);
   }
 
   /** Sweeps until a pass finds nothing left to claim. */
@@ -104,12 +120,33 @@ export class EventProcessor {
 
   async drain(): Promise<void> {
     await this.hints.drain();
+    await Promise.all(this.settling);
   }
 
-  private async claimAndRun(sql: string, params: unknown[], replay: boolean): Promise<ProcessOutcome> {
+  /**
+   * Claims and commits, then lets the after-commit work run on while the caller moves on to the
+   * next batch. At most `maxSettling` batches may still be sending: claims never run further
+   * ahead of the sends than that, so memory stays bounded under any backlog.
+   */
+  private async claimPipelined(name: string, sql: string, params: unknown[]): Promise<ProcessOutcome> {
+    while (this.settling.size >= maxSettling) await Promise.race(this.settling);
+    const { settled, ...outcome } = await this.claimAndCommit(name, sql, params, false);
+    this.settling.add(settled);
+    void settled.finally(() => this.settling.delete(settled));
+    return outcome;
+  }
+
+  private async claimAndRun(name: string, sql: string, params: unknown[], replay: boolean): Promise<ProcessOutcome> {
+    const { settled, ...outcome } = await this.claimAndCommit(name, sql, params, replay);
+    await settled;
+    return outcome;
+  }
+
+  private async claimAndCommit(name: string, sql: string, params: unknown[], replay: boolean): Promise<ProcessOutcome & { settled: Promise<void> }> {
     const afterCommit: AfterCommit[] = [];
     const outcome = await withTransaction(this.options.pool, async (client) => {
-      const rows = (await client.query<EventRow & { process_attempts: number }>(sql, params)).rows;
+      const found = await client.query<EventRow & { process_attempts: number; already_processed?: boolean }>(prepared(name, sql, params));
+      const rows = found.rows.filter((r) => !r.already_processed);
       if (rows.length === 0) return { processed: 0, failed: 0 };
       const events = rows.map(rowToEvent);
       const attempts = new Map(rows.map((r) => [r.id, r.process_attempts]));
@@ -124,23 +161,26 @@ export class EventProcessor {
 
       const done = events.filter((e) => !failures.has(e.id)).map((e) => e.id);
       if (done.length > 0) {
-        await client.query(
+        await client.query(prepared('mark-events-processed',
           `UPDATE domain_events SET processed_at = now(), process_error = NULL, retry_at = NULL WHERE id = ANY($1::uuid[])`,
           [done],
-        );
+        ));
       }
       if (failures.size > 0) await this.recordFailures(client, failures, attempts);
       return { processed: done.length, failed: failures.size };
     });
     this.options.onProcessed?.(outcome.processed);
-    for (const after of afterCommit) {
+    return { ...outcome, settled: this.runAfterCommit(afterCommit) };
+  }
+
+  private async runAfterCommit(steps: AfterCommit[]): Promise<void> {
+    for (const step of steps) {
       try {
-        await after();
+        await step();
       } catch (error) {
         this.options.logger.error({ err: error }, 'after-commit step failed; the durable pollers will pick the work up');
       }
     }
-    return outcome;
   }
 
   /**

@@ -8,11 +8,16 @@ export interface InsertOutcome {
   duplicate: boolean;
 }
 
+export interface InsertOptions {
+  /** Stored as processed: for events no durable handler consumes, so the processor never claims them. */
+  processed?: boolean;
+}
+
 /**
  * Inserts a batch in one statement. The caller-supplied id is the idempotency key:
  * a repeat is not an error, it answers with the event already stored.
  */
-export async function insertEvents(db: SqlExecutor, events: HeraldEvent[]): Promise<InsertOutcome[]> {
+export async function insertEvents(db: SqlExecutor, events: HeraldEvent[], options: InsertOptions = {}): Promise<InsertOutcome[]> {
   if (events.length === 0) return [];
   const rows = events.map((e) => ({
     id: e.id,
@@ -27,27 +32,32 @@ export async function insertEvents(db: SqlExecutor, events: HeraldEvent[]): Prom
     metadata: e.metadata,
     occurred_at: e.timestamp,
   }));
-  const inserted = await db.query<EventRow>(
-    `INSERT INTO domain_events (id, type, aggregate_type, aggregate_id, user_id, correlation_id, causation_id, source, payload, metadata, occurred_at)
-     SELECT id, type, aggregate_type, aggregate_id, user_id, correlation_id, causation_id, source, payload, metadata, occurred_at
+  // Only what Postgres adds comes back: echoing payload and metadata cost both sides a jsonb
+  // round trip per row, for values this function already holds.
+  const inserted = await db.query<{ id: string; stored_at: Date }>(
+    `INSERT INTO domain_events (id, type, aggregate_type, aggregate_id, user_id, correlation_id, causation_id, source, payload, metadata, occurred_at, processed_at)
+     SELECT id, type, aggregate_type, aggregate_id, user_id, correlation_id, causation_id, source, payload, metadata, occurred_at,
+            CASE WHEN $2::boolean THEN now() END
        FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, type text, aggregate_type text, aggregate_id text, user_id text,
             correlation_id text, causation_id text, source text, payload jsonb, metadata jsonb, occurred_at timestamptz)
      ON CONFLICT (id) DO NOTHING
-     RETURNING ${eventColumns}`,
-    [JSON.stringify(rows)],
+     RETURNING id, stored_at`,
+    [JSON.stringify(rows), options.processed ?? false],
+    'insert-events',
   );
-  const fresh = new Map(inserted.map((row) => [row.id, rowToEvent(row)]));
-  const missing = events.filter((e) => !fresh.has(e.id)).map((e) => e.id);
+  const storedAt = new Map(inserted.map((row) => [row.id, row.stored_at.toISOString()]));
+  const missing = events.filter((e) => !storedAt.has(e.id)).map((e) => e.id);
   const existing = new Map((await loadEvents(db, missing)).map((e) => [e.id, e]));
-  const claimedFresh = new Set<string>();
+  const fresh = new Map<string, StoredEvent>();
   return events.map((e) => {
-    const stored = fresh.get(e.id);
+    const at = storedAt.get(e.id);
     // The same id twice in one batch: the first occurrence is the new event, the rest repeats.
-    if (stored && !claimedFresh.has(e.id)) {
-      claimedFresh.add(e.id);
-      return { event: stored, duplicate: false };
+    if (at !== undefined && !fresh.has(e.id)) {
+      const event = { ...e, storedAt: at } as StoredEvent;
+      fresh.set(e.id, event);
+      return { event, duplicate: false };
     }
-    const prior = stored ?? existing.get(e.id);
+    const prior = fresh.get(e.id) ?? existing.get(e.id);
     if (!prior) throw new Error(`event ${e.id} was neither inserted nor found`);
     return { event: prior, duplicate: true };
   });
@@ -55,6 +65,6 @@ export async function insertEvents(db: SqlExecutor, events: HeraldEvent[]): Prom
 
 export async function loadEvents(db: SqlExecutor, ids: string[]): Promise<StoredEvent[]> {
   if (ids.length === 0) return [];
-  const rows = await db.query<EventRow>(`SELECT ${eventColumns} FROM domain_events WHERE id = ANY($1::uuid[])`, [ids]);
+  const rows = await db.query<EventRow>(`SELECT ${eventColumns} FROM domain_events WHERE id = ANY($1::uuid[])`, [ids], 'load-events');
   return rows.map(rowToEvent);
 }

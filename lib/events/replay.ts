@@ -37,7 +37,7 @@ export async function replayEvents(ctx: AppContext, selection: ReplaySelection):
   );
   const processor = new EventProcessor({
     pool: ctx.pool,
-    handlers: notificationHandlers(async () => {}, ctx.logger),
+    handlers: notificationHandlers({ logger: ctx.logger }),
     logger: ctx.logger,
     graceMs: 0,
     batchSize: 500,

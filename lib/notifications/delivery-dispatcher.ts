@@ -1,11 +1,13 @@
 import { channelNames, type Channel, type ChannelName, type ChannelSet, type OutboundMessage } from '../channels/channel.js';
 import type { ChannelHealth } from '../channels/channel-health.js';
+import type { FanOutWork } from './fan-out.js';
 import type { OperatorAlerts } from './operator-alerts.js';
 import { TransientDeliveryError, type DeliveryError } from '../channels/delivery-errors.js';
-import { withTransaction, type Pool } from '../db/pool.js';
+import { withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import type { EventBus } from '../events/event-bus.js';
 import { insertEvents } from '../events/event-store.js';
-import { parseEvent } from '../events/envelope.js';
+import { parseEvent, type HeraldEvent } from '../events/envelope.js';
+import type { StoredEvent } from '../events/stored-event.js';
 import { pgExecutor } from '../db/sql-executor.js';
 import type { Logger } from '../logger.js';
 import { retryDelayMs, type RetrySchedules } from '../queues/retry-policy.js';
@@ -63,26 +65,28 @@ export class DeliveryDispatcher {
       maxSize: 500,
       lingerMs: 2,
       maxPending: 10_000,
+      // Group commit: outcomes arriving while two writes are running share the next one.
+      maxConcurrent: 2,
     });
   }
 
-  /** Fast path: deliveries just created by fan-out. */
-  async dispatch(ids: string[]): Promise<number> {
-    const claimed = await claimByIds(this.options.pool, ids, this.options.instanceId, this.available());
+  /** Fast path: deliveries just created by fan-out, some of them already claimed for this instance. */
+  async dispatch(work: FanOutWork): Promise<number> {
+    const claimed = work.claimed.concat(await claimByIds(this.options.pool, work.pending, this.options.instanceId, this.availableChannels()));
     await this.sendAll(claimed);
     return claimed.length;
   }
 
   /** A due retry, named by its BullMQ job. */
   async retry(ids: string[]): Promise<number> {
-    const claimed = await claimByIds(this.options.pool, ids, this.options.instanceId, this.available(), 'RETRYING');
+    const claimed = await claimByIds(this.options.pool, ids, this.options.instanceId, this.availableChannels(), 'RETRYING');
     await this.sendAll(claimed);
     return claimed.length;
   }
 
   /** Durable path: anything due or orphaned. Returns how many were claimed. */
   async pollDue(): Promise<number> {
-    const channels = this.available();
+    const channels = this.availableChannels();
     if (channels.length === 0) return 0;
     const claimed = await claimDue(this.options.pool, this.options.instanceId, { ...this.options.poll, channels });
     await this.sendAll(claimed);
@@ -90,7 +94,7 @@ export class DeliveryDispatcher {
   }
 
   /** Channels that may send now: configured and not paused. */
-  private available(): ChannelName[] {
+  availableChannels(): ChannelName[] {
     const health = this.options.health;
     return health ? this.active.filter((c) => !health.isPaused(c)) : this.active;
   }
@@ -144,6 +148,13 @@ export class DeliveryDispatcher {
       recipient,
       content: delivery.content as never,
     };
+    const pause = this.options.health?.pauseOf(delivery.channel);
+    if (pause) {
+      // Claimed before the channel paused (at fan-out, or waiting for a slot): it waits out the
+      // pause without reaching the provider and without spending its attempt.
+      const until = pause.until ?? Date.now() + (this.options.configurationPauseMs ?? 600_000);
+      return { ...base, status: 'RETRYING', refundAttempt: true, nextAttemptAt: new Date(until), errorCode: 'channel_paused', error: `${delivery.channel} is paused: ${pause.code}`, latencyMs: 0 };
+    }
     const timeout = AbortSignal.timeout(this.options.sendTimeoutMs);
     try {
       const result = await withAbort(channel.send(message, timeout), timeout);
@@ -178,8 +189,8 @@ export class DeliveryDispatcher {
   }
 
   private async record(outcomes: DeliveryOutcome[]): Promise<void> {
-    const recorded = await this.persist(outcomes);
     const byId = new Map(outcomes.map((o) => [o.id, o]));
+    const { recorded, published } = await this.persist(outcomes, byId);
     for (const row of recorded) {
       const outcome = byId.get(row.id)!;
       this.options.onOutcome?.(outcome, row);
@@ -189,18 +200,29 @@ export class DeliveryDispatcher {
         );
       }
     }
-    await this.publishCompletions(recorded, byId);
+    for (const d of recorded.filter((r) => r.status === 'DEAD_LETTERED')) {
+      const outcome = byId.get(d.id);
+      const details = { deliveryId: d.id, channel: d.channel, eventType: d.eventType, attempts: outcome?.attempt, error: outcome?.error };
+      if (this.options.alerts) this.options.alerts.raise({ kind: 'delivery_dead_lettered', summary: `${d.channel} delivery dead-lettered after its last attempt`, details });
+      else this.options.logger.error(details, 'delivery dead-lettered after its last attempt');
+    }
+    await this.options.bus.broadcast(published);
   }
 
   /**
    * The provider has accepted these sends: losing their outcome would mean a resend, so a
    * Postgres outage is waited out (bounded) rather than given up on at the first error.
+   * Outcomes, completed notifications and the lifecycle events they raise commit together.
    */
-  private async persist(outcomes: DeliveryOutcome[]): Promise<RecordedOutcome[]> {
+  private async persist(outcomes: DeliveryOutcome[], byId: Map<string, DeliveryOutcome>): Promise<{ recorded: RecordedOutcome[]; published: StoredEvent[] }> {
     const deadline = Date.now() + 5 * 60_000;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await recordOutcomes(this.options.pool, outcomes);
+        return await withTransaction(this.options.pool, async (client) => {
+          const recorded = await recordOutcomes(client, outcomes);
+          const stored = await insertEvents(pgExecutor(client), await lifecycleEvents(client, recorded, byId), { processed: true });
+          return { recorded, published: stored.filter((s) => !s.duplicate).map((s) => s.event) };
+        });
       } catch (error) {
         if (Date.now() > deadline) throw error;
         this.options.logger.warn({ err: error, outcomes: outcomes.length, attempt }, 'could not record send outcomes; retrying');
@@ -208,64 +230,56 @@ export class DeliveryDispatcher {
       }
     }
   }
+}
 
-  /**
-   * notification.dead_lettered for every delivery that just ran out of attempts, and
-   * notification.sent/failed for every notification whose last delivery just settled,
-   * written in one transaction (outbox) and then broadcast.
-   */
-  private async publishCompletions(recorded: RecordedOutcome[], outcomes: Map<string, DeliveryOutcome>): Promise<void> {
-    const settled = [...new Set(recorded.filter((r) => r.status !== 'RETRYING').map((r) => r.notificationId))];
-    const dead = recorded.filter((r) => r.status === 'DEAD_LETTERED');
-    if (settled.length === 0) return;
-    for (const d of dead) {
-      const details = { deliveryId: d.id, channel: d.channel, eventType: d.eventType, attempts: outcomes.get(d.id)?.attempt, error: outcomes.get(d.id)?.error };
-      if (this.options.alerts) this.options.alerts.raise({ kind: 'delivery_dead_lettered', summary: `${d.channel} delivery dead-lettered after its last attempt`, details });
-      else this.options.logger.error(details, 'delivery dead-lettered after its last attempt');
-    }
-    const stored = await withTransaction(this.options.pool, async (client) => {
-      const completed = await completeNotifications(client, settled);
-      const deadContext = dead.length
-        ? (await client.query<{ id: string; event_id: string; user_id: string; correlation_id: string | null }>(
-            `SELECT n.id, n.event_id, n.user_id, e.correlation_id FROM notifications n JOIN domain_events e ON e.id = n.event_id
-              WHERE n.id = ANY($1::uuid[])`, [dead.map((d) => d.notificationId)])).rows
-        : [];
-      const byNotification = new Map(deadContext.map((r) => [r.id, r]));
-      const events = [
-        ...dead.map((d) => {
-          const n = byNotification.get(d.notificationId)!;
-          const outcome = outcomes.get(d.id);
-          return parseEvent({
-            type: 'notification.dead_lettered',
-            aggregateType: 'notification',
-            aggregateId: d.notificationId,
-            payload: {
-              notificationId: d.notificationId, deliveryId: d.id, eventId: n.event_id, channel: d.channel,
-              attempts: outcome?.attempt ?? 0, ...(outcome?.error ? { lastError: outcome.error.slice(0, 1_000) } : {}),
-            },
-            metadata: { userId: n.user_id, causationId: n.event_id, ...(n.correlation_id ? { correlationId: n.correlation_id } : {}), source: 'herald.notifier' },
-          });
-        }),
-        ...completed.map((n) =>
-          parseEvent({
-            type: n.outcome === 'sent' ? 'notification.sent' : 'notification.failed',
-            aggregateType: 'notification',
-            aggregateId: n.id,
-            payload: {
-              notificationId: n.id,
-              eventId: n.eventId,
-              eventType: n.eventType,
-              userId: n.userId,
-              channels: n.channels.map((c) => ({ channel: c.channel, deliveryId: c.deliveryId, status: c.status, ...(c.error ? { error: c.error.slice(0, 500) } : {}) })),
-            },
-            metadata: { userId: n.userId, causationId: n.eventId, ...(n.correlationId ? { correlationId: n.correlationId } : {}), source: 'herald.notifier' },
-          }),
-        ),
-      ];
-      return insertEvents(pgExecutor(client), events);
-    });
-    await this.options.bus.broadcast(stored.filter((s) => !s.duplicate).map((s) => s.event));
-  }
+/**
+ * notification.dead_lettered for every delivery that just ran out of attempts, and
+ * notification.sent/failed for every notification whose last delivery just settled. They
+ * are facts for outside subscribers: no durable handler consumes them, so they are stored
+ * already processed and cost the sweeper nothing.
+ */
+async function lifecycleEvents(client: PoolClient, recorded: RecordedOutcome[], outcomes: Map<string, DeliveryOutcome>): Promise<HeraldEvent[]> {
+  const settled = [...new Set(recorded.filter((r) => r.status !== 'RETRYING').map((r) => r.notificationId))];
+  if (settled.length === 0) return [];
+  const dead = recorded.filter((r) => r.status === 'DEAD_LETTERED');
+  const completed = await completeNotifications(client, settled);
+  const deadContext = dead.length
+    ? (await client.query<{ id: string; event_id: string; user_id: string; correlation_id: string | null }>(
+        `SELECT n.id, n.event_id, n.user_id, e.correlation_id FROM notifications n JOIN domain_events e ON e.id = n.event_id
+          WHERE n.id = ANY($1::uuid[])`, [dead.map((d) => d.notificationId)])).rows
+    : [];
+  const byNotification = new Map(deadContext.map((r) => [r.id, r]));
+  return [
+    ...dead.map((d) => {
+      const n = byNotification.get(d.notificationId)!;
+      const outcome = outcomes.get(d.id);
+      return parseEvent({
+        type: 'notification.dead_lettered',
+        aggregateType: 'notification',
+        aggregateId: d.notificationId,
+        payload: {
+          notificationId: d.notificationId, deliveryId: d.id, eventId: n.event_id, channel: d.channel,
+          attempts: outcome?.attempt ?? 0, ...(outcome?.error ? { lastError: outcome.error.slice(0, 1_000) } : {}),
+        },
+        metadata: { userId: n.user_id, causationId: n.event_id, ...(n.correlation_id ? { correlationId: n.correlation_id } : {}), source: 'herald.notifier' },
+      });
+    }),
+    ...completed.map((n) =>
+      parseEvent({
+        type: n.outcome === 'sent' ? 'notification.sent' : 'notification.failed',
+        aggregateType: 'notification',
+        aggregateId: n.id,
+        payload: {
+          notificationId: n.id,
+          eventId: n.eventId,
+          eventType: n.eventType,
+          userId: n.userId,
+          channels: n.channels.map((c) => ({ channel: c.channel, deliveryId: c.deliveryId, status: c.status, ...(c.error ? { error: c.error.slice(0, 500) } : {}) })),
+        },
+        metadata: { userId: n.userId, causationId: n.eventId, ...(n.correlationId ? { correlationId: n.correlationId } : {}), source: 'herald.notifier' },
+      }),
+    ),
+  ];
 }
 
 function withAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

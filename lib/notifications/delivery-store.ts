@@ -1,7 +1,8 @@
 import type { ChannelName } from '../channels/channel.js';
 import type { Pool, PoolClient } from '../db/pool.js';
 import type { DeliveryStatus } from './delivery-status.js';
-import { leaseHeldSql } from './instance-lease.js';
+import { heldLeaseKeysSql, leaseKeySql } from './instance-lease.js';
+import { prepared } from '../db/prepared.js';
 
 export interface ClaimedDelivery {
   id: string;
@@ -52,14 +53,17 @@ export async function claimByIds(
   from: 'PENDING' | 'RETRYING' = 'PENDING',
 ): Promise<ClaimedDelivery[]> {
   if (ids.length === 0) return [];
-  const { rows } = await pool.query<ClaimedDelivery>(
+  const { rows } = await pool.query<ClaimedDelivery>(prepared('claim-by-ids',
     `UPDATE notification_deliveries d
         SET status = 'SENDING', attempts = d.attempts + 1, claimed_at = now(), claimed_by = $2, updated_at = now()
-       FROM notifications n LEFT JOIN customers c ON c.user_id = n.user_id
-      WHERE n.id = d.notification_id AND d.id = ANY($1::uuid[]) AND d.status = $4 AND d.channel = ANY($3::text[])
+       FROM (SELECT id, $4::text AS expected FROM unnest($1::uuid[]) AS id OFFSET 0) t,
+            notifications n LEFT JOIN customers c ON c.user_id = n.user_id
+      -- The expected status is a column of t (OFFSET 0 keeps it one), not a constant, so the
+      -- planner looks the ids up by primary key rather than scanning the in-flight index.
+      WHERE d.id = t.id AND d.status = t.expected AND n.id = d.notification_id AND d.channel = ANY($3::text[])
       RETURNING ${claimedColumns}`,
     [ids, instanceId, channels, from],
-  );
+  ));
   return rows;
 }
 
@@ -85,9 +89,14 @@ export async function claimDue(pool: Pool, instanceId: string, o: DueClaimOption
         WHERE status IN ('PENDING', 'SENDING', 'RETRYING', 'DEFERRED') AND channel = ANY($6::text[])
           AND CASE status
                 WHEN 'PENDING' THEN created_at < now() - make_interval(secs => $3::double precision / 1000)
-                WHEN 'SENDING' THEN (NOT ${leaseHeldSql('claimed_by')} AND NOT EXISTS (
-                  SELECT 1 FROM notifier_instances i WHERE i.instance_id = claimed_by
-                     AND i.heartbeat_at > now() - make_interval(secs => $4::double precision / 1000)))
+                -- Orphaned: its instance (never this one, which is evidently alive) holds no lease
+                -- lock and has not heartbeated for a stale period. An instance dies at least 0.8 of
+                -- a stale period before it looks dead, so younger claims are skipped cheaply first.
+                WHEN 'SENDING' THEN (claimed_by <> $1
+                    AND claimed_at < now() - make_interval(secs => $4::double precision / 2000)
+                    AND ${leaseKeySql('claimed_by')} NOT IN (${heldLeaseKeysSql})
+                    AND claimed_by NOT IN (SELECT i.instance_id FROM notifier_instances i
+                                            WHERE i.heartbeat_at > now() - make_interval(secs => $4::double precision / 1000)))
                   -- A live instance that could not write an outcome for ten stale periods is stuck.
                   OR claimed_at < now() - make_interval(secs => $4::double precision / 100)
                 WHEN 'RETRYING' THEN next_attempt_at < now() - make_interval(secs => $5::double precision / 1000)
@@ -124,6 +133,7 @@ export async function recordOutcomes(db: Pool | PoolClient, outcomes: DeliveryOu
   const rows = outcomes.map((o) => ({
     id: o.id,
     attempt: o.attempt,
+    expected: 'SENDING',
     status: o.status,
     error: o.error?.slice(0, 2_000) ?? null,
     error_code: o.errorCode ?? null,
@@ -133,9 +143,9 @@ export async function recordOutcomes(db: Pool | PoolClient, outcomes: DeliveryOu
     response: o.response ?? null,
     refund: o.refundAttempt ?? false,
   }));
-  const { rows: updated } = await db.query<RecordedOutcome>(
+  const { rows: updated } = await db.query<RecordedOutcome>(prepared('record-outcomes',
     `WITH o AS (
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, attempt int, status text, error text, error_code text,
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, attempt int, expected text, status text, error text, error_code text,
               provider_message_id text, next_attempt_at timestamptz, latency_ms int, response jsonb, refund boolean))
      , upd AS (
        UPDATE notification_deliveries d
@@ -145,7 +155,10 @@ export async function recordOutcomes(db: Pool | PoolClient, outcomes: DeliveryOu
               attempts = CASE WHEN o.refund THEN d.attempts - 1 ELSE d.attempts END,
               sent_at = CASE WHEN o.status = 'SENT' THEN now() ELSE d.sent_at END,
               claimed_at = NULL, claimed_by = NULL, updated_at = now()
-         FROM o WHERE d.id = o.id AND d.status = 'SENDING' AND d.attempts = o.attempt
+         -- The expected status comes from o, not a literal: a literal 'SENDING' matches the
+         -- in-flight partial index, and with stale statistics the planner would scan every
+         -- in-flight row instead of looking each outcome up by primary key.
+         FROM o WHERE d.id = o.id AND d.status = o.expected AND d.attempts = o.attempt
        RETURNING d.id, d.notification_id AS "notificationId", d.status, d.channel, d.attempts, d.last_error,
                  d.user_id AS "userId", d.event_type AS "eventType")
      , history AS (
@@ -159,7 +172,7 @@ export async function recordOutcomes(db: Pool | PoolClient, outcomes: DeliveryOu
               attempts = excluded.attempts, retried_at = NULL, discarded_at = NULL, discard_reason = NULL)
      SELECT id, "notificationId", status, channel, "userId", "eventType" FROM upd`,
     [JSON.stringify(rows)],
-  );
+  ));
   return updated;
 }
 
@@ -176,26 +189,34 @@ export interface CompletedNotification {
 /**
  * Marks notifications whose deliveries are all terminal as complete, exactly once (the
  * conditional update), and returns them so that notification.sent/failed can be published.
+ * Each notification's deliveries are read through the (notification_id, channel) index, one
+ * notification at a time: the cost follows the batch, never the number of notifications in
+ * flight, whatever the planner's statistics say.
  */
 export async function completeNotifications(client: PoolClient, notificationIds: string[]): Promise<CompletedNotification[]> {
   if (notificationIds.length === 0) return [];
-  const { rows } = await client.query<CompletedNotification>(
-    `WITH done AS (
-       UPDATE notifications n SET completed_at = now(),
-              outcome = CASE WHEN EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.notification_id = n.id
-                                           AND d.status IN ('SENT', 'DELIVERED')) THEN 'sent' ELSE 'failed' END
-        WHERE n.id = ANY($1::uuid[]) AND n.completed_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.notification_id = n.id
-                           AND d.status IN ('PENDING', 'SENDING', 'RETRYING', 'DEFERRED'))
-       RETURNING n.id, n.event_id, n.user_id, n.event_type, n.outcome)
+  const { rows } = await client.query<CompletedNotification>(prepared('complete-notifications',
+    `WITH settled AS (
+       SELECT ids.id, s.any_sent, s.channels
+         FROM (SELECT DISTINCT unnest($1::uuid[]) AS id) ids
+        CROSS JOIN LATERAL (
+          SELECT bool_or(d.status IN ('SENT', 'DELIVERED')) AS any_sent,
+                 bool_or(d.status IN ('PENDING', 'SENDING', 'RETRYING', 'DEFERRED')) AS open,
+                 json_agg(json_build_object('channel', d.channel, 'deliveryId', d.id, 'status', d.status, 'error', d.last_error)
+                          ORDER BY d.channel) AS channels
+            FROM notification_deliveries d WHERE d.notification_id = ids.id
+          OFFSET 0) s
+        WHERE NOT s.open)
+     , done AS (
+       UPDATE notifications n SET completed_at = now(), outcome = CASE WHEN settled.any_sent THEN 'sent' ELSE 'failed' END
+         FROM settled
+        WHERE n.id = settled.id AND n.completed_at IS NULL
+       RETURNING n.id, n.event_id, n.user_id, n.event_type, n.outcome, settled.channels)
      SELECT done.id, done.event_id AS "eventId", done.user_id AS "userId", done.event_type AS "eventType", done.outcome,
-            e.correlation_id AS "correlationId",
-            (SELECT json_agg(json_build_object('channel', d.channel, 'deliveryId', d.id, 'status', d.status, 'error', d.last_error)
-                             ORDER BY d.channel)
-               FROM notification_deliveries d WHERE d.notification_id = done.id) AS channels
+            e.correlation_id AS "correlationId", done.channels
        FROM done JOIN domain_events e ON e.id = done.event_id`,
     [notificationIds],
-  );
+  ));
   return rows;
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ChannelName } from '../channels/channel.js';
+import type { ClaimedDelivery } from './delivery-store.js';
 import type { AfterCommit, DurableHandler, HandlerContext } from '../events/event-processor.js';
 import type { StoredEvent } from '../events/stored-event.js';
 import type { Logger } from '../logger.js';
@@ -7,12 +8,26 @@ import { decideDelivery, type RecentSends } from './delivery-policy.js';
 import { loadAccountOwners, loadProfiles, loadRecentSends } from './recipient-profiles.js';
 import { priorityOf, routedEventTypes, ruleFor } from './routing.js';
 import type { TemplateRenderer } from './templates/template-renderer.js';
+import { prepared } from '../db/prepared.js';
+
+/** New deliveries, handed over once their rows are committed. */
+export interface FanOutWork {
+  /** PENDING rows, still to be claimed. */
+  pending: string[];
+  /** Rows written already claimed by this instance (SENDING, attempt 1): to be sent as they are. */
+  claimed: ClaimedDelivery[];
+}
 
 export interface FanOutOptions {
   renderer: TemplateRenderer;
   logger: Logger;
-  /** Receives the PENDING deliveries once their rows are committed. */
-  dispatch: (deliveryIds: string[]) => Promise<unknown>;
+  dispatch: (work: FanOutWork) => Promise<unknown>;
+  /**
+   * When set, deliveries on the channels this instance can send on now are inserted already
+   * claimed by it, which saves the claim's write of every row. A crash before the send leaves
+   * them SENDING under a dead lease, which the due-delivery poller rescues like any orphan.
+   */
+  preclaim?: { instanceId: string; channels: () => ChannelName[] };
   now?: () => Date;
 }
 
@@ -21,6 +36,8 @@ interface DeliveryRow {
   notification_id: string;
   channel: ChannelName;
   status: string;
+  attempts: number;
+  claimed_by: string | null;
   user_id: string;
   event_type: string;
   priority: string;
@@ -59,8 +76,12 @@ export function createFanOutHandler(options: FanOutOptions): DurableHandler {
       const capped = userIds.filter((u) => Object.keys(profiles.get(u)?.preferences?.frequencyCaps ?? {}).length > 0);
       const recent = await loadRecentSends(client, capped);
 
+      const preclaimable = new Set(options.preclaim?.channels() ?? []);
+      // A replay may remap a planned row onto an existing notification; it claims the usual way.
+      const claimedBy = replay ? null : (options.preclaim?.instanceId ?? null);
       const notifications: Record<string, unknown>[] = [];
       const deliveries: DeliveryRow[] = [];
+      const claims = new Map<string, ClaimedDelivery>();
       for (const { event, userId, rule } of targets) {
         const profile = profiles.get(userId);
         const priority = priorityOf(rule, event);
@@ -77,11 +98,23 @@ export function createFanOutHandler(options: FanOutOptions): DurableHandler {
             decision.status === 'SKIPPED'
               ? {}
               : options.renderer.render(event, channel, { locale, timeZone: profile?.timeZone ?? 'UTC' });
+          const id = randomUUID();
+          const claim = decision.status === 'PENDING' && claimedBy !== null && preclaimable.has(channel);
+          if (claim) {
+            claims.set(id, {
+              id, notificationId, eventId: event.id, channel, userId, eventType: event.type, priority,
+              content: content as Record<string, unknown>, attempt: 1,
+              email: profile?.email ?? null, phone: profile?.phone ?? null, locale, timeZone: profile?.timeZone ?? 'UTC',
+              deviceTokens: profile?.deviceTokens ?? [],
+            });
+          }
           deliveries.push({
-            id: randomUUID(),
+            id,
             notification_id: notificationId,
             channel,
-            status: decision.status,
+            status: claim ? 'SENDING' : decision.status,
+            attempts: claim ? 1 : 0,
+            claimed_by: claim ? claimedBy : null,
             user_id: userId,
             event_type: event.type,
             priority,
@@ -92,39 +125,45 @@ export function createFanOutHandler(options: FanOutOptions): DurableHandler {
         }
       }
 
-      const inserted = await client.query<{ id: string; event_id: string; user_id: string }>(
+      const inserted = await client.query<{ id: string; event_id: string; user_id: string }>(prepared('insert-notifications',
         `INSERT INTO notifications (id, event_id, user_id, event_type, priority, locale)
          SELECT id, event_id, user_id, event_type, priority, locale
            FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, event_id uuid, user_id text, event_type text, priority text, locale text)
          ON CONFLICT (event_id, user_id) DO NOTHING
          RETURNING id`,
         [JSON.stringify(notifications)],
-      );
+      ));
       const fresh = new Set(inserted.rows.map((r) => r.id));
       let toInsert = deliveries.filter((d) => fresh.has(d.notification_id));
       if (replay) toInsert = toInsert.concat(await deliveriesMissingOnReplay(client, notifications, deliveries, fresh));
 
       const pending: string[] = [];
+      const claimed: ClaimedDelivery[] = [];
       if (toInsert.length > 0) {
-        const { rows } = await client.query<{ id: string; status: string }>(
+        const { rows } = await client.query<{ id: string; status: string }>(prepared('insert-deliveries',
           `WITH d AS (
-             INSERT INTO notification_deliveries (id, notification_id, channel, status, user_id, event_type, priority, content, next_attempt_at, last_error)
-             SELECT id, notification_id, channel, status, user_id, event_type, priority, content, next_attempt_at, last_error
-               FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, notification_id uuid, channel text, status text, user_id text,
-                    event_type text, priority text, content jsonb, next_attempt_at timestamptz, last_error text)
+             INSERT INTO notification_deliveries (id, notification_id, channel, status, attempts, claimed_by, claimed_at,
+                    user_id, event_type, priority, content, next_attempt_at, last_error)
+             SELECT id, notification_id, channel, status, attempts, claimed_by, CASE WHEN claimed_by IS NOT NULL THEN now() END,
+                    user_id, event_type, priority, content, next_attempt_at, last_error
+               FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, notification_id uuid, channel text, status text, attempts int,
+                    claimed_by text, user_id text, event_type text, priority text, content jsonb, next_attempt_at timestamptz, last_error text)
              ON CONFLICT (notification_id, channel) DO NOTHING
              RETURNING id, channel, status, last_error)
            , h AS (
              INSERT INTO notification_history (delivery_id, channel, attempt, status, error)
-             SELECT id, channel, 0, status, last_error FROM d WHERE status <> 'PENDING')
+             SELECT id, channel, 0, status, last_error FROM d WHERE status NOT IN ('PENDING', 'SENDING'))
            SELECT id, status FROM d`,
           [JSON.stringify(toInsert)],
-        );
-        for (const row of rows) if (row.status === 'PENDING') pending.push(row.id);
+        ));
+        for (const row of rows) {
+          if (row.status === 'PENDING') pending.push(row.id);
+          else if (row.status === 'SENDING') claimed.push(claims.get(row.id)!);
+        }
       }
       if (replay) pending.push(...(await resetFailedOnReplay(client, events.map((e) => e.id))));
-      if (pending.length === 0) return;
-      return () => options.dispatch(pending).then(() => undefined);
+      if (pending.length === 0 && claimed.length === 0) return;
+      return () => options.dispatch({ pending, claimed }).then(() => undefined);
     },
   };
 }

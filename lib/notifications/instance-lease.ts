@@ -4,10 +4,16 @@ import type { Logger } from '../logger.js';
 /** Namespace of Herald's advisory locks (first key of the two-key form). */
 export const leaseLockNamespace = 4242;
 
-/** SQL: true while the instance named by `expr` holds its lease lock on a live session. */
-export function leaseHeldSql(expr: string): string {
-  return `EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ${leaseLockNamespace}
-            AND l.objid = (hashtext(${expr}) & 2147483647)::oid AND l.objsubid = 2)`;
+/**
+ * SQL: the lease-lock keys held right now, one row each. Compare with `leaseKeySql(expr)`.
+ * Read once per statement (as a hashed subplan), not once per row: pg_locks is costly to build.
+ */
+export const heldLeaseKeysSql = `SELECT l.objid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
+  AND l.classid = ${leaseLockNamespace} AND l.objsubid = 2`;
+
+/** SQL: the lease-lock key of the instance named by `expr`. */
+export function leaseKeySql(expr: string): string {
+  return `(hashtext(${expr}) & 2147483647)::oid`;
 }
 
 /**

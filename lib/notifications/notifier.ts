@@ -1,6 +1,7 @@
 import type { ChannelSet } from '../channels/channel.js';
 import type { Pool } from '../db/pool.js';
 import type { EventBus } from '../events/event-bus.js';
+import type { EventType } from '../events/catalog/index.js';
 import { EventProcessor, type DurableHandler } from '../events/event-processor.js';
 import type { Logger } from '../logger.js';
 import { createCustomerDirectoryHandler } from '../banking/customer-directory.js';
@@ -11,7 +12,7 @@ import { createRetryWorker } from '../queues/retry-worker.js';
 import { runPeriodically, type Periodic } from '../util/periodic.js';
 import { InstanceLease } from './instance-lease.js';
 import { DeliveryDispatcher, type DispatcherOptions, type RetryScheduler } from './delivery-dispatcher.js';
-import { createFanOutHandler } from './fan-out.js';
+import { createFanOutHandler, type FanOutOptions } from './fan-out.js';
 import { TemplateRenderer } from './templates/template-renderer.js';
 
 export interface NotifierOptions {
@@ -42,9 +43,18 @@ export interface NotifierOptions {
   };
 }
 
+export interface HandlerOptions {
+  logger: Logger;
+  renderer?: TemplateRenderer;
+  /** Where new deliveries go after commit; without it they wait for a notifier's poller. */
+  dispatch?: FanOutOptions['dispatch'];
+  preclaim?: FanOutOptions['preclaim'];
+}
+
 /** The durable handlers every process that processes events must run, in order. */
-export function notificationHandlers(dispatch: (ids: string[]) => Promise<unknown>, logger: Logger, renderer = new TemplateRenderer()): DurableHandler[] {
-  return [createCustomerDirectoryHandler(), createFanOutHandler({ renderer, logger, dispatch })];
+export function notificationHandlers(options: HandlerOptions): DurableHandler[] {
+  const { logger, renderer = new TemplateRenderer(), dispatch = async () => {}, preclaim } = options;
+  return [createCustomerDirectoryHandler(), createFanOutHandler({ renderer, logger, dispatch, preclaim })];
 }
 
 /**
@@ -61,6 +71,8 @@ export class Notifier {
   private readonly retryQueue: RetryQueue | null;
   private retryWorker: Worker | null = null;
   private unsubscribe: (() => void) | null = null;
+  /** Only these types are worth a hint: any other event has nothing durable to run. */
+  private readonly handledTypes: EventType[] | '*';
 
   constructor(private readonly options: NotifierOptions) {
     const t = options.timing;
@@ -87,9 +99,16 @@ export class Notifier {
         retryingSlackMs: t.retryingSlackMs ?? (this.retryQueue ? 30_000 : 0),
       },
     });
+    const handlers = notificationHandlers({
+      logger: options.logger,
+      renderer: options.renderer,
+      dispatch: (work) => this.dispatcher.dispatch(work),
+      preclaim: { instanceId: options.instanceId, channels: () => this.dispatcher.availableChannels() },
+    });
+    this.handledTypes = handlers.some((h) => h.types === '*') ? '*' : [...new Set(handlers.flatMap((h) => h.types as EventType[]))];
     this.processor = new EventProcessor({
       pool: options.pool,
-      handlers: notificationHandlers((ids) => this.dispatcher.dispatch(ids), options.logger, options.renderer),
+      handlers,
       logger: options.logger,
       graceMs: t.sweeperGraceMs,
       batchSize: t.sweeperBatchSize,
@@ -101,7 +120,7 @@ export class Notifier {
     const { logger, timing } = this.options;
     // The lease comes first: nothing may be claimed by an instance others think is dead.
     await this.instanceLease.renew();
-    this.unsubscribe = await this.options.bus.subscribe('*', (event) => this.processor.hint(event.id));
+    this.unsubscribe = await this.options.bus.subscribe(this.handledTypes, (event) => this.processor.hint(event.id));
     if (this.options.retryQueue) {
       this.retryWorker = createRetryWorker({
         connection: this.options.retryQueue.connection,
@@ -115,7 +134,10 @@ export class Notifier {
     }, logger);
     this.loops = [
       runPeriodically('event-sweeper', timing.sweeperIntervalMs, async () => {
-        const { processed, failed } = await this.processor.sweep();
+        // Pipelined: the next batch is claimed and fanned out while the previous one's
+        // deliveries are still going out, so draining a backlog is bound by the slower of the
+        // two stages, not by their sum.
+        const { processed, failed } = await this.processor.sweepPipelined();
         if (processed > 0) logger.info({ processed, failed }, 'sweeper processed events that missed the fast path');
         return processed + failed >= timing.sweeperBatchSize;
       }, logger),

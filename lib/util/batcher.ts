@@ -2,10 +2,24 @@ export interface BatcherOptions<T, R> {
   /** Receives up to maxSize items and returns one result per item, in order. */
   run: (items: T[]) => Promise<R[]>;
   maxSize: number;
-  /** How long the first item may wait for company; 0 flushes on the next turn of the event loop. */
+  /**
+   * How long the first item may wait for company; 0 flushes once the current turn of the event
+   * loop (every callback of this I/O phase) is done, without setTimeout's 1 ms minimum.
+   */
   lingerMs: number;
   /** Callers beyond this many queued or in-flight items wait, so memory stays bounded. */
   maxPending?: number;
+  /**
+   * Batches running at once. Items arriving while all are busy wait and leave together in the
+   * next, bigger batch (group commit), instead of each taking its own connection and commit.
+   */
+  maxConcurrent?: number;
+  /**
+   * With a slot free, a batch leaves as soon as it holds this many items instead of at the end
+   * of the turn, so the database starts on it while callers still being processed in this turn
+   * form the next one. Default: maxSize.
+   */
+  flushAt?: number;
 }
 
 interface Pending<T, R> {
@@ -20,8 +34,9 @@ interface Pending<T, R> {
  */
 export class Batcher<T, R> {
   private queue: Pending<T, R>[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private cancelTimer: (() => void) | null = null;
   private inFlight = 0;
+  private running = 0;
   private waiters: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
 
@@ -36,8 +51,9 @@ export class Batcher<T, R> {
     while (this.pending >= limit) await new Promise<void>((resolve) => this.waiters.push(resolve));
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (this.queue.length >= this.options.maxSize) this.flush();
-      else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.options.lingerMs);
+      if (this.queue.length >= this.options.maxSize || (this.queue.length >= (this.options.flushAt ?? this.options.maxSize) && this.hasFreeSlot())) {
+        this.flush();
+      } else if (!this.cancelTimer) this.cancelTimer = this.schedule();
     });
   }
 
@@ -48,12 +64,25 @@ export class Batcher<T, R> {
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private flush(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
+  private hasFreeSlot(): boolean {
+    return this.running < (this.options.maxConcurrent ?? Number.POSITIVE_INFINITY);
+  }
+
+  private schedule(): () => void {
+    if (this.options.lingerMs === 0) {
+      const immediate = setImmediate(() => this.flush());
+      return () => clearImmediate(immediate);
     }
-    while (this.queue.length > 0) {
+    const timeout = setTimeout(() => this.flush(), this.options.lingerMs);
+    return () => clearTimeout(timeout);
+  }
+
+  private flush(): void {
+    if (this.cancelTimer) {
+      this.cancelTimer();
+      this.cancelTimer = null;
+    }
+    while (this.queue.length > 0 && this.hasFreeSlot()) {
       const batch = this.queue.splice(0, this.options.maxSize);
       void this.runBatch(batch);
     }
@@ -62,6 +91,7 @@ export class Batcher<T, R> {
 
   private async runBatch(batch: Pending<T, R>[]): Promise<void> {
     this.inFlight += batch.length;
+    this.running++;
     try {
       const results = await this.options.run(batch.map((p) => p.item));
       batch.forEach((p, i) => p.resolve(results[i] as R));
@@ -69,6 +99,9 @@ export class Batcher<T, R> {
       for (const p of batch) p.reject(error);
     } finally {
       this.inFlight -= batch.length;
+      this.running--;
+      // What queued up while every slot was busy leaves now, as one batch.
+      if (this.queue.length > 0) this.flush();
       for (const wake of this.waiters.splice(0)) wake();
       if (this.pending === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     }

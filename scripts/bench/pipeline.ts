@@ -3,11 +3,9 @@
 // device, so it fans out to three deliveries.
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../../lib/app-context.js';
-import { SandboxChannel } from '../../lib/channels/sandbox-channel.js';
-import type { ChannelSet } from '../../lib/channels/channel.js';
-import { Notifier } from '../../lib/notifications/notifier.js';
+import { seedCustomers, startBenchNotifier, type BenchCustomer } from './bench-notifier.js';
 import { cpuPercent, processCpuSeconds } from './proc-cpu.js';
-import { percentile, round, RssSampler, settledTableStats, sleep, statsDelta, tableStats } from './util.js';
+import { percentile, round, RssSampler, settledTableStats, sleep, statsDelta, tableStats, walDelta, walStats } from './util.js';
 
 export interface PipelineOptions {
   latencyMs: number;
@@ -21,6 +19,8 @@ export interface PipelineOptions {
   fixedMs: number;
   drainMs: number;
   concurrency: number;
+  /** Only the warm-up and max-rate window (no fixed-rate phase): for the empty-table run of --compare-prefill. */
+  maxOnly?: boolean;
 }
 
 const benchTables = [
@@ -35,31 +35,7 @@ export async function resetBenchDatabase(ctx: AppContext): Promise<void> {
   await ctx.pool.query(`TRUNCATE ${benchTables.join(', ')} CASCADE`);
 }
 
-async function seedCustomers(ctx: AppContext, count: number): Promise<{ userId: string; accountNumber: string }[]> {
-  const customers = Array.from({ length: count }, (_, i) => ({
-    user_id: `bench-u-${i}-${randomUUID().slice(0, 8)}`,
-    account_number: String(100_000_000_000 + i),
-    token: `bench-tok-${randomUUID()}`,
-  }));
-  const json = JSON.stringify(customers);
-  await ctx.pool.query(
-    `INSERT INTO customers (user_id, email, phone, locale, time_zone)
-     SELECT user_id, user_id || '@example.test', '+265991234567', 'en', 'Africa/Blantyre' FROM jsonb_to_recordset($1::jsonb) AS x(user_id text)`,
-    [json],
-  );
-  await ctx.pool.query(
-    `INSERT INTO accounts (account_number, owner_user_id, currency)
-     SELECT account_number, user_id, 'MWK' FROM jsonb_to_recordset($1::jsonb) AS x(user_id text, account_number text)`,
-    [json],
-  );
-  await ctx.pool.query(
-    `INSERT INTO devices (user_id, token, platform) SELECT user_id, token, 'android' FROM jsonb_to_recordset($1::jsonb) AS x(user_id text, token text)`,
-    [json],
-  );
-  return customers.map((c) => ({ userId: c.user_id, accountNumber: c.account_number }));
-}
-
-function transactionCompleted(customer: { userId: string; accountNumber: string }, phase: string) {
+function transactionCompleted(customer: BenchCustomer, phase: string) {
   const transactionId = `t-${randomUUID()}`;
   return {
     id: randomUUID(),
@@ -74,46 +50,7 @@ function transactionCompleted(customer: { userId: string; accountNumber: string 
 export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssSampler, log: (line: string) => void) {
   const runTag = `bench-${randomUUID().slice(0, 8)}`;
   const customers = await seedCustomers(ctx, o.customers);
-  const sandbox = { latencyMs: o.latencyMs };
-  const channels = { push: new SandboxChannel('push', sandbox), email: new SandboxChannel('email', sandbox), sms: new SandboxChannel('sms', sandbox) };
-  // SandboxChannel remembers every send (an array and a map, for tests); a long bench would
-  // measure that growth, not Herald's, so the bench empties them every second.
-  const forget = setInterval(() => {
-    for (const ch of Object.values(channels)) {
-      ch.sends.length = 0;
-      (ch as unknown as { counts: Map<string, number> }).counts.clear();
-    }
-  }, 1_000);
-
-  const counters = { sent: 0, other: 0, byStatus: {} as Record<string, number> };
-  const notifier = new Notifier({
-    pool: ctx.pool,
-    bus: ctx.bus,
-    channels: channels as ChannelSet,
-    logger: ctx.logger,
-    instanceId: `${runTag}-notifier`,
-    retrySchedules: {
-      push: { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 2_000 },
-      email: { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 2_000 },
-      sms: { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 2_000 },
-    },
-    onOutcome: (outcome) => {
-      if (outcome.status === 'SENT') counters.sent++;
-      else counters.other++;
-      counters.byStatus[outcome.status] = (counters.byStatus[outcome.status] ?? 0) + 1;
-    },
-    timing: {
-      sweeperGraceMs: ctx.config.SWEEPER_GRACE_MS,
-      sweeperIntervalMs: ctx.config.SWEEPER_INTERVAL_MS,
-      sweeperBatchSize: ctx.config.SWEEPER_BATCH_SIZE,
-      maxProcessAttempts: ctx.config.EVENT_MAX_PROCESS_ATTEMPTS,
-      deliveryPollIntervalMs: ctx.config.DELIVERY_POLL_INTERVAL_MS,
-      deliveryStaleMs: ctx.config.DELIVERY_STALE_MS,
-      sendTimeoutMs: ctx.config.DELIVERY_SEND_TIMEOUT_MS,
-      concurrency: o.concurrency,
-    },
-  });
-  await notifier.start();
+  const { counters, stop: stopNotifier } = await startBenchNotifier(ctx, { instanceId: `${runTag}-notifier`, latencyMs: o.latencyMs, concurrency: o.concurrency });
 
   let published = 0;
   let publishErrors = 0;
@@ -155,12 +92,19 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
   // ---- max rate -----------------------------------------------------------------------
   log(`pipeline: warm-up ${o.warmupMs} ms (provider latency ${o.latencyMs} ms)`);
   await maxRate(`${runTag}-warmup`, o.warmupMs);
+  // Statistics as a production cluster's autovacuum would keep them: this machine's Postgres
+  // runs with autovacuum off, so without this the planner would still see the tables the
+  // bench emptied at start. Both runs of --compare-prefill get it.
+  await ctx.pool.query('ANALYZE');
   const rssFrom = rss.mark();
+  const walBefore = await walStats(ctx.pool);
   const before = { published, sent: counters.sent, other: counters.other, t: performance.now(), cpu: process.cpuUsage(), proc: processCpuSeconds(), stats: await tableStats(ctx.pool) };
   log(`pipeline: max-rate window ${o.maxWindowMs} ms`);
   await maxRate(`${runTag}-max`, o.maxWindowMs);
   const seconds = (performance.now() - before.t) / 1000;
   const after = { published, sent: counters.sent, other: counters.other, cpu: process.cpuUsage(before.cpu), proc: processCpuSeconds() };
+  const wal = walDelta(walBefore, await walStats(ctx.pool));
+  const rssTo = rss.mark();
   const drained = await drain(published, o.drainMs);
   const statsAfterMax = await settledTableStats(ctx.pool);
   const maxDelta = statsDelta(before.stats, statsAfterMax);
@@ -183,8 +127,38 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
     // Rows written while the window ran, including the tail that drained after it, per event.
     pgRowsPerEvent: round((maxDelta.ins + maxDelta.upd) / Math.max(1, published - before.published), 2),
     pgRowsPerSec: round(((maxDelta.ins + maxDelta.upd) / Math.max(1, published - before.published)) * (windowSent / 3 / seconds), 0),
+    /**
+     * WAL written during the window (not its drain tail) per event published in it. pg_stat_wal
+     * and the WAL position are cluster-wide: anything else writing to this Postgres counts too.
+     */
+    wal: {
+      scope: 'cluster-wide (pg_stat_wal, pg_current_wal_insert_lsn): other databases on this server count too',
+      bytes: wal.bytes,
+      statBytes: wal.statBytes,
+      records: wal.records,
+      fpi: wal.fpi,
+      /**
+       * Rows written meanwhile in this database and in the server's other databases
+       * (pg_stat_database): when the second is not small next to the first, the WAL figures
+       * include someone else's writes.
+       */
+      rowWritesThisDb: wal.rowWritesHere,
+      rowWritesOtherDbs: wal.rowWritesElsewhere,
+      /** Other databases with a statement running at the start or the end of the window (their WAL counts here). */
+      otherDbsBusy: wal.busyElsewhere,
+      bytesPerEvent: round(wal.bytes / Math.max(1, windowPublished), 0),
+      recordsPerEvent: round(wal.records / Math.max(1, windowPublished), 1),
+      fpiPerEvent: round(wal.fpi / Math.max(1, windowPublished), 2),
+      mbPerSec: round(wal.bytes / 2 ** 20 / seconds, 2),
+    },
+    /** This process's RSS and heap over the max-rate window only (from the end of the warm-up). */
+    memory: rss.summary(rssFrom, rssTo),
   };
-  log(`pipeline: max ${max.eventsPerSec} events/s, ${max.deliveriesPerSec} deliveries/s`);
+  log(`pipeline: max ${max.eventsPerSec} events/s, ${max.deliveriesPerSec} deliveries/s, ${max.wal.bytesPerEvent} WAL bytes/event`);
+  if (o.maxOnly) {
+    await stopNotifier();
+    return { runTag, customers: customers.length, maxRate: max, fixedRate: null, memory: rss.summary(rssFrom), outcomes: counters.byStatus };
+  }
 
   // ---- fixed rate (open loop) -----------------------------------------------------------
   const phase = `${runTag}-fixed`;
@@ -266,7 +240,6 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
   log(`pipeline: fixed ${fixed.achievedRate}/s, SENT p50 ${fixed.sentLatencyMs.p50} ms p99 ${fixed.sentLatencyMs.p99} ms`);
   const memory = rss.summary(rssFrom);
 
-  clearInterval(forget);
-  await notifier.stop();
+  await stopNotifier();
   return { runTag, customers: customers.length, maxRate: max, fixedRate: fixed, memory, outcomes: counters.byStatus };
 }

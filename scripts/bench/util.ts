@@ -47,22 +47,38 @@ export class RssSampler {
     this.samples.push({ t: Date.now() - this.started, rssMb: m.rss / 2 ** 20, heapMb: m.heapUsed / 2 ** 20 });
   }
 
-  /** min/max/last over samples [from, to); drift = last vs the first sample of that range. */
+  /**
+   * min/max/last over samples [from, to); driftPct = last vs the first sample of that range.
+   * tenthsDriftPct compares the medians of the first and last tenth of the range, so a single
+   * sample taken just before or after a GC does not decide the figure; heap likewise.
+   */
   summary(from = 0, to = this.samples.length) {
     const s = this.samples.slice(from, to);
     if (s.length === 0) return null;
     const rss = s.map((x) => x.rssMb);
+    const heap = s.map((x) => x.heapMb);
     const first = rss[0]!;
     const last = rss[rss.length - 1]!;
+    const tenth = Math.max(1, Math.floor(s.length / 10));
+    const head = (xs: number[]) => percentile(xs.slice(0, tenth), 50)!;
+    const tail = (xs: number[]) => percentile(xs.slice(-tenth), 50)!;
     return {
       samples: s.length,
+      seconds: round((s[s.length - 1]!.t - s[0]!.t) / 1000),
       firstMb: round(first),
       minMb: round(Math.min(...rss)),
       maxMb: round(Math.max(...rss)),
       lastMb: round(last),
       driftPct: round(((last - first) / first) * 100, 2),
+      firstTenthMb: round(head(rss)),
+      lastTenthMb: round(tail(rss)),
+      tenthsDriftPct: round(((tail(rss) - head(rss)) / head(rss)) * 100, 2),
       heapFirstMb: round(s[0]!.heapMb),
       heapLastMb: round(s[s.length - 1]!.heapMb),
+      heapMaxMb: round(Math.max(...heap)),
+      heapFirstTenthMb: round(head(heap)),
+      heapLastTenthMb: round(tail(heap)),
+      heapTenthsDriftPct: round(((tail(heap) - head(heap)) / head(heap)) * 100, 2),
     };
   }
 }
@@ -110,4 +126,64 @@ export async function settledTableStats(pool: Pool, maxWaitMs = 3_000): Promise<
     if ((d.ins === 0 && d.upd === 0) || Date.now() > deadline) return current;
     previous = current;
   }
+}
+
+export interface WalStats {
+  /** pg_current_wal_insert_lsn() as a byte position: exact and current, unlike pg_stat_wal. */
+  lsn: bigint;
+  bytes: number;
+  records: number;
+  fpi: number;
+  /** Rows written in this database and in all the others (pg_stat_database): how much of the WAL may be someone else's. */
+  rowWrites: { here: number; elsewhere: number };
+  /**
+   * Databases other than this one with a statement running right now. A long statement's WAL
+   * is in the WAL position at once but reaches pg_stat_wal and pg_stat_database only when it ends.
+   */
+  busyElsewhere: string[];
+}
+
+/**
+ * The server's WAL counters (PG 14+). Cluster-wide: every database on the server counts.
+ * pg_stat_wal is flushed by backends about once a second, so its records and full-page images
+ * lag a little; the bytes come from the WAL insert position, which does not.
+ */
+export async function walStats(pool: Pool): Promise<WalStats> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_stat_clear_snapshot()');
+    const { rows } = await client.query<{ lsn: string; bytes: string; records: string; fpi: string; here: string | null; elsewhere: string | null; busy: string[] }>(
+      `SELECT pg_current_wal_insert_lsn()::text AS lsn, wal_bytes::text AS bytes, wal_records::text AS records, wal_fpi::text AS fpi,
+              (SELECT sum(tup_inserted + tup_updated + tup_deleted) FROM pg_stat_database WHERE datname = current_database())::text AS here,
+              (SELECT sum(tup_inserted + tup_updated + tup_deleted) FROM pg_stat_database WHERE datname IS DISTINCT FROM current_database())::text AS elsewhere,
+              ARRAY(SELECT DISTINCT datname::text FROM pg_stat_activity
+                     WHERE state = 'active' AND datname IS NOT NULL AND datname <> current_database() AND pid <> pg_backend_pid()) AS busy
+         FROM pg_stat_wal`,
+    );
+    const r = rows[0]!;
+    const [hi, lo] = r.lsn.split('/') as [string, string];
+    return {
+      lsn: (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`),
+      bytes: Number(r.bytes),
+      records: Number(r.records),
+      fpi: Number(r.fpi),
+      rowWrites: { here: Number(r.here ?? 0), elsewhere: Number(r.elsewhere ?? 0) },
+      busyElsewhere: r.busy,
+    };
+  } finally {
+    client.release();
+  }
+}
+
+export function walDelta(before: WalStats, after: WalStats) {
+  return {
+    bytes: Number(after.lsn - before.lsn),
+    /** pg_stat_wal's own byte count over the same interval (lags by up to a second at each end). */
+    statBytes: after.bytes - before.bytes,
+    records: after.records - before.records,
+    fpi: after.fpi - before.fpi,
+    rowWritesHere: after.rowWrites.here - before.rowWrites.here,
+    rowWritesElsewhere: after.rowWrites.elsewhere - before.rowWrites.elsewhere,
+    busyElsewhere: [...new Set([...before.busyElsewhere, ...after.busyElsewhere])],
+  };
 }

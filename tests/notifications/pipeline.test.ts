@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../lib/app-context.js';
 import { SandboxChannel } from '../../lib/channels/sandbox-channel.js';
+import { createChannelHealth } from '../../lib/channels/channel-health.js';
 import type { ChannelSet } from '../../lib/channels/channel.js';
 import type { Notifier } from '../../lib/notifications/notifier.js';
 import { createCustomer, deleteCustomer, deliveriesOf, startTestNotifier, testContext, transactionCompleted, waitFor } from '../support/harness.js';
@@ -218,6 +219,66 @@ describe('publish → notification pipeline', () => {
 });
 
 describe('unknown ids', () => {
+  it('writes deliveries already claimed by the fan-out instance, which no live peer takes over', async () => {
+    // Slow providers hold the sends open so the claimed rows can be looked at mid-flight.
+    const slow = { push: new SandboxChannel('push', { latencyMs: 1_500 }), email: new SandboxChannel('email', { latencyMs: 1_500 }), sms: new SandboxChannel('sms', { latencyMs: 1_500 }) };
+    const owner = await startTestNotifier(ctx, slow, `owner-${randomUUID().slice(0, 8)}`);
+    running.push(owner);
+    const c = await customer();
+    const event = transactionCompleted(c);
+    await ctx.bus.publish(event);
+
+    const inFlight = await waitFor(async () => {
+      const { rows } = await ctx.pool.query<{ status: string; attempts: number; claimed_by: string }>(
+        `SELECT d.status, d.attempts, d.claimed_by FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id
+          WHERE n.event_id = $1`, [event.id]);
+      return rows.length === 3 && rows;
+    }, 5_000, 'the fan-out rows');
+    // Written SENDING at attempt 1 by the instance that fanned out: no separate claim write.
+    expect(inFlight.every((r) => r.status === 'SENDING' && r.attempts === 1 && r.claimed_by.startsWith('owner-'))).toBe(true);
+
+    // A second instance polling meanwhile, with a stale period far shorter than the sends take,
+    // must still not take them over: the owner holds its lease lock.
+    const peer = sandboxes();
+    const peerNotifier = await startTestNotifier(ctx, peer, undefined, {
+      timing: { sweeperGraceMs: 300, sweeperIntervalMs: 100, sweeperBatchSize: 200, maxProcessAttempts: 3, deliveryPollIntervalMs: 50, deliveryStaleMs: 300, sendTimeoutMs: 2_000, concurrency: 32 },
+    });
+    running.push(peerNotifier);
+    const rows = await waitFor(async () => {
+      const r = await deliveriesOf(ctx, event.id);
+      return allTerminal(r, 3) && r;
+    }, 10_000, 'three terminal deliveries');
+    expect(rows.every((r) => r.status === 'SENT' && r.attempts === 1)).toBe(true);
+    for (const row of rows) {
+      expect(slow[row.channel as 'push'].timesSent(row.id)).toBe(1);
+      expect(peer[row.channel as 'push'].timesSent(row.id)).toBe(0);
+    }
+    const history = await ctx.pool.query('SELECT attempt, status FROM notification_history WHERE delivery_id = ANY($1::uuid[])', [rows.map((r) => r.id)]);
+    expect(history.rows.map((h) => `${h.attempt}:${h.status}`).sort()).toEqual(['1:SENT', '1:SENT', '1:SENT']);
+  });
+
+  it('leaves deliveries on a paused channel PENDING at fan-out, unclaimed until the channel resumes', async () => {
+    const health = createChannelHealth({ pauseMs: null });
+    health.pause('sms', { code: 'gateway_auth', message: 'credentials refused' });
+    const channels = sandboxes();
+    const n = await startTestNotifier(ctx, channels, undefined, { health });
+    running.push(n);
+    const c = await customer();
+    const event = transactionCompleted(c);
+    await ctx.bus.publish(event);
+
+    const settled = await waitFor(async () => {
+      const r = await deliveriesOf(ctx, event.id);
+      return r.length === 3 && r.filter((d) => d.status === 'SENT').length === 2 && r;
+    }, 10_000, 'push and email sent');
+    expect(settled.find((d) => d.channel === 'sms')).toMatchObject({ status: 'PENDING', attempts: 0 });
+
+    health.resume('sms');
+    const sms = await waitFor(async () => (await deliveriesOf(ctx, event.id)).find((d) => d.channel === 'sms' && d.status === 'SENT'), 10_000, 'sms sent after resume');
+    expect(sms.attempts).toBe(1);
+    expect(channels.sms.timesSent(sms.id)).toBe(1);
+  });
+
   it('processing a hint for an id that does not exist is harmless', async () => {
     const n = await notifier(sandboxes());
     const outcome = await n.processor.processIds([randomUUID()]);

@@ -27,4 +27,71 @@ describe('Batcher', () => {
     release();
     expect(await Promise.all([...first, third])).toEqual([1, 2, 3]);
   });
+
+  it('with maxConcurrent, items arriving while every slot is busy leave together in the next batch', async () => {
+    const sizes: number[] = [];
+    let running = 0;
+    let maxRunning = 0;
+    const gates: (() => void)[] = [];
+    const batcher = new Batcher<number, number>({
+      run: async (xs) => {
+        sizes.push(xs.length);
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        await new Promise<void>((r) => gates.push(r));
+        running--;
+        return xs;
+      },
+      maxSize: 100,
+      lingerMs: 0,
+      maxConcurrent: 1,
+    });
+    const first = batcher.add(0);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(sizes).toEqual([1]);
+    // Ten callers on separate turns of the event loop, all while the first batch runs.
+    const rest: Promise<number>[] = [];
+    for (let i = 1; i <= 10; i++) {
+      rest.push(batcher.add(i));
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(sizes).toEqual([1]);
+    gates.shift()!();
+    await first;
+    await new Promise((r) => setTimeout(r, 5));
+    expect(sizes).toEqual([1, 10]);
+    gates.shift()!();
+    expect(await Promise.all(rest)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(maxRunning).toBe(1);
+    await batcher.drain();
+    expect(batcher.pending).toBe(0);
+  });
+
+  it('with flushAt and a slot free, a batch leaves mid-turn; once slots are busy the rest wait and grow', async () => {
+    const sizes: number[] = [];
+    const gates: (() => void)[] = [];
+    const batcher = new Batcher<number, number>({
+      run: async (xs) => {
+        sizes.push(xs.length);
+        await new Promise<void>((r) => gates.push(r));
+        return xs;
+      },
+      maxSize: 100,
+      lingerMs: 0,
+      maxConcurrent: 2,
+      flushAt: 3,
+    });
+    // Ten callers in one synchronous stretch: the first two batches of 3 leave before the turn
+    // ends, the other four wait for a slot.
+    const all = Array.from({ length: 10 }, (_, i) => batcher.add(i));
+    await Promise.resolve();
+    expect(sizes).toEqual([3, 3]);
+    gates.shift()!();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(sizes).toEqual([3, 3, 4]);
+    for (const open of gates.splice(0)) open();
+    await new Promise((r) => setTimeout(r, 5));
+    for (const open of gates.splice(0)) open();
+    expect(await Promise.all(all)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
 });

@@ -1,9 +1,11 @@
 // API keys: `npm run keys -- create --name x --scopes publish,read [--rate-limit 600]` prints the key once;
 // `npm run keys -- list`; `npm run keys -- revoke <id>`.
 import { parseArgs } from 'node:util';
+import { broadcastApiKeyRevocation } from '../lib/api/api-key-revocations.js';
 import { apiScopes, createApiKey, isApiScope, listApiKeys, revokeApiKey, type ApiScope } from '../lib/api/api-keys.js';
 import { loadConfig } from '../lib/config.js';
 import { createPool } from '../lib/db/pool.js';
+import { createRedis, type Redis } from '../lib/redis.js';
 import { runCli } from './run-cli.js';
 
 const usage = `usage:
@@ -16,7 +18,9 @@ const { positionals, values } = parseArgs({
   options: { name: { type: 'string' }, scopes: { type: 'string' }, 'rate-limit': { type: 'string' } },
 });
 const [command, ...rest] = positionals;
-const pool = createPool(loadConfig().DATABASE_URL, 1);
+const config = loadConfig();
+const pool = createPool(config.DATABASE_URL, 1);
+let redis: Redis | null = null;
 await runCli(async () => {
   if (command === 'create') {
     const scopes = (values.scopes ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -38,7 +42,17 @@ await runCli(async () => {
   } else if (command === 'revoke' && rest[0]) {
     if (!(await revokeApiKey(pool, rest[0]))) throw new Error(`no active key ${rest[0]}`);
     process.stdout.write(`revoked ${rest[0]}\n`);
+    // Running API servers cache verified keys; this tells them now instead of at expiry.
+    redis = createRedis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
+    if (!(await broadcastApiKeyRevocation(redis, rest[0]))) {
+      process.stderr.write(
+        `warning: could not announce the revocation on Redis; running API servers refuse the key within ${config.API_KEY_CACHE_TTL_MS} ms (API_KEY_CACHE_TTL_MS)\n`,
+      );
+    }
   } else {
     throw new Error(usage);
   }
-}, () => pool.end());
+}, async () => {
+  redis?.disconnect();
+  await pool.end();
+});

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Pool } from '../db/pool.js';
+import { announceRevocationLocally } from './api-key-revocations.js';
 
 /**
  * Scopes: `read` (queries, stats), `publish` (publish events; write customer preferences,
@@ -53,26 +54,50 @@ export async function createApiKey(
   return { key, record: toRecord(rows[0]) };
 }
 
-/** The active key matching `key`, or null (unknown, malformed or revoked). */
-export async function verifyApiKey(pool: Pool, key: string): Promise<ApiKeyRecord | null> {
-  if (!key.startsWith(keyPrefix) || key.length > 200) return null;
-  const hash = hashApiKey(key);
+/** Cheap shape check before any hashing or lookup: anything else cannot be a key Herald issued. */
+export function isWellFormedApiKey(key: string): boolean {
+  return key.startsWith(keyPrefix) && key.length <= 200;
+}
+
+/** The active key whose SHA-256 is `hash`, or null (unknown or revoked). Reads only. */
+export async function findApiKeyByHash(pool: Pool, hash: string): Promise<ApiKeyRecord | null> {
   const { rows } = await pool.query(`SELECT ${columns}, key_hash FROM api_keys WHERE key_hash = $1`, [hash]);
   const row = rows[0];
   if (!row || row.revoked_at) return null;
   // The lookup is by hash; the constant-time compare is belt and braces against index timing.
   if (!timingSafeEqual(Buffer.from(row.key_hash, 'hex'), Buffer.from(hash, 'hex'))) return null;
-  // last_used_at is bookkeeping: at most one write per key per minute, never awaited.
-  pool
-    .query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [row.id])
-    .catch(() => {});
   return toRecord(row);
 }
 
+/** last_used_at is bookkeeping: at most one write per key per minute, never awaited. */
+export function touchApiKey(pool: Pool, id: string): void {
+  pool
+    .query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [id])
+    .catch(() => {});
+}
+
+/**
+ * The active key matching `key`, or null (unknown, malformed or revoked), straight from
+ * Postgres. The API's hot path goes through ApiKeyCache (api-key-cache.ts) instead.
+ */
+export async function verifyApiKey(pool: Pool, key: string): Promise<ApiKeyRecord | null> {
+  if (!isWellFormedApiKey(key)) return null;
+  const record = await findApiKeyByHash(pool, hashApiKey(key));
+  if (record) touchApiKey(pool, record.id);
+  return record;
+}
+
+/**
+ * Revokes in Postgres, then drops the key from every cache in this process at once. Other
+ * processes learn of it from broadcastApiKeyRevocation (api-key-revocations.ts), or at the
+ * latest when their cached entry expires (API_KEY_CACHE_TTL_MS).
+ */
 export async function revokeApiKey(pool: Pool, id: string): Promise<boolean> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return false;
   const result = await pool.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [id]);
-  return (result.rowCount ?? 0) > 0;
+  const revoked = (result.rowCount ?? 0) > 0;
+  if (revoked) announceRevocationLocally(id);
+  return revoked;
 }
 
 export async function listApiKeys(pool: Pool): Promise<ApiKeyRecord[]> {

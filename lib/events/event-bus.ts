@@ -11,6 +11,18 @@ import type { StoredEvent } from './stored-event.js';
 
 export const channelPrefix = 'events:';
 
+// ARGV: channel, message, channel, message, ... — PUBLISHed in order.
+const publishManyScript = `
+for i = 1, #ARGV, 2 do
+  redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
+end
+return #ARGV / 2`;
+
+/** What defineCommand adds to the publisher connection. */
+interface PublishManyCommand {
+  heraldPublishMany(...channelsAndMessages: string[]): Promise<number>;
+}
+
 export interface PublishResult {
   id: string;
   type: EventType;
@@ -35,6 +47,8 @@ export interface EventBusOptions {
   createSubscriber?: () => Redis;
   logger: Logger;
   maxPayloadBytes?: number;
+  /** Insert batches in flight at once (default 2). */
+  writeConcurrency?: number;
   onHandlerError?: (error: unknown, event: StoredEvent) => void;
 }
 
@@ -43,16 +57,29 @@ export interface EventBusOptions {
  * A lost broadcast costs latency (the sweeper finds the event), never the event.
  */
 export class EventBus {
-  private readonly writer: Batcher<HeraldEvent, InsertOutcome>;
+  private readonly writer: Batcher<HeraldEvent, { outcome: InsertOutcome; broadcast: Promise<void> }>;
   private subscriber: Redis | null = null;
   private readonly handlers = new Set<{ types: Set<string> | '*'; handler: EventHandler }>();
 
   constructor(private readonly options: EventBusOptions) {
+    if (!(options.publisher as unknown as Partial<PublishManyCommand>).heraldPublishMany) {
+      options.publisher.defineCommand('heraldPublishMany', { numberOfKeys: 0, lua: publishManyScript });
+    }
     this.writer = new Batcher({
-      run: (events) => insertEvents(pgExecutor(options.pool), events),
+      run: (events) => this.store(events),
       maxSize: 500,
       lingerMs: 0,
       maxPending: 20_000,
+      // Two batches at most: one executing in Postgres while the next is on the wire or
+      // committing. Requests arriving meanwhile ride the next batch, so under load batches grow
+      // (one commit for many events) instead of multiplying, and the pool keeps connections
+      // free for everything else.
+      maxConcurrent: options.writeConcurrency ?? 2,
+      // Concurrent HTTP requests reach publish() in waves, all within one turn of the event loop.
+      // Sending the first 16 of a wave at once lets Postgres work while the rest are still being
+      // validated; waiting for the whole wave left the process idle for a third of the time
+      // (event-loop utilisation 0.8 → 0.96 at 50 connections).
+      flushAt: 16,
     });
   }
 
@@ -66,9 +93,19 @@ export class EventBus {
       if (!outcome!.duplicate) await this.broadcast([outcome!.event]);
       return toResult(outcome!);
     }
-    const outcome = await this.writer.add(event);
-    if (!outcome.duplicate) await this.broadcast([outcome.event]);
+    const { outcome, broadcast } = await this.writer.add(event);
+    if (!outcome.duplicate) await broadcast;
     return toResult(outcome);
+  }
+
+  /**
+   * One batch: one INSERT (one commit), then one PUBLISH pipeline for the events it stored.
+   * The batch's slot is released once Postgres has answered; the broadcast runs outside it.
+   */
+  private async store(events: HeraldEvent[]): Promise<{ outcome: InsertOutcome; broadcast: Promise<void> }[]> {
+    const outcomes = await insertEvents(pgExecutor(this.options.pool), events);
+    const broadcast = this.broadcast(outcomes.filter((o) => !o.duplicate).map((o) => o.event));
+    return outcomes.map((outcome) => ({ outcome, broadcast }));
   }
 
   /**
@@ -91,15 +128,17 @@ export class EventBus {
     return result;
   }
 
-  /** Broadcast is best effort by design: failure is logged and the sweeper covers it. */
+  /**
+   * Broadcast is best effort by design: failure is logged and the sweeper covers it. One message
+   * per event, all sent as one script call: a pipeline costs the client a command object, a write
+   * and a reply per event, which at HTTP ingest rates was the largest Redis cost per request.
+   */
   async broadcast(events: StoredEvent[]): Promise<void> {
     if (events.length === 0) return;
     try {
-      const pipeline = this.options.publisher.pipeline();
-      for (const event of events) pipeline.publish(channelPrefix + event.aggregateType, JSON.stringify(event));
-      const results = await pipeline.exec();
-      const failed = results?.find(([error]) => error);
-      if (failed) throw failed[0];
+      const args: string[] = [];
+      for (const event of events) args.push(channelPrefix + event.aggregateType, JSON.stringify(event));
+      await (this.options.publisher as unknown as PublishManyCommand).heraldPublishMany(...args);
     } catch (error) {
       this.options.logger.warn({ err: error, events: events.length }, 'broadcast failed; events stay in the outbox for the sweeper');
     }

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { hasScope, verifyApiKey } from '../../../lib/api/api-keys.js';
+import { hasScope } from '../../../lib/api/api-keys.js';
 import { HttpError } from '../../../lib/api/http-errors.js';
 import { channelNames } from '../../../lib/channels/channel.js';
 import { deliveryStatuses } from '../../../lib/notifications/delivery-status.js';
@@ -48,7 +48,7 @@ const streamQuery = z.object({
  * channel, status, at}; a `: heartbeat` comment every 15 s keeps proxies from timing out.
  * Slow clients are dropped: output is never buffered past `maxBufferedBytes` per client.
  */
-export const streamRoutes: FastifyPluginAsyncZod<RouteDeps & StreamOptions> = async (app, { ctx, heartbeatMs = 15_000, maxBufferedBytes = 256 * 1024 }) => {
+export const streamRoutes: FastifyPluginAsyncZod<RouteDeps & StreamOptions> = async (app, { ctx, apiKeys, heartbeatMs = 15_000, maxBufferedBytes = 256 * 1024 }) => {
   const feed = new StatusFeedSubscriber(() => createRedis(ctx.config.REDIS_URL), ctx.logger);
   const clients = new Set<FastifyReply>();
   app.addHook('onClose', async () => {
@@ -64,7 +64,7 @@ export const streamRoutes: FastifyPluginAsyncZod<RouteDeps & StreamOptions> = as
     const fromQuery = (request.query as { key?: unknown } | undefined)?.key;
     const given = fromHeader ?? (typeof fromQuery === 'string' ? fromQuery : undefined);
     if (!given) throw new HttpError('unauthorized', 'Send Authorization: Bearer <key> (or ?key=<key> from EventSource)', undefined, { 'www-authenticate': 'Bearer' });
-    const key = await verifyApiKey(ctx.pool, given);
+    const key = await apiKeys.cache.verify(given);
     if (!key) throw new HttpError('unauthorized', 'The API key is unknown or revoked', undefined, { 'www-authenticate': 'Bearer' });
     request.apiKey = key;
     if (!hasScope(key.scopes, 'read')) throw new HttpError('forbidden', 'This route needs the "read" scope');

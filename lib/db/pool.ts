@@ -12,6 +12,13 @@ export function createPool(databaseUrl: string, max = 10): Pool {
   const pool = new pg.Pool({ connectionString: databaseUrl, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 3_000 });
   // An idle client losing its connection (Postgres restart) must not crash the process.
   pool.on('error', () => {});
+  // Nor may a checked-out one: at a restart Postgres sends FATAL to every session, and a client
+  // between statements (or one whose one-shot listener already fired) would otherwise emit an
+  // unhandled 'error'. Its pending and later queries still fail, and pg-pool discards a client
+  // that is no longer queryable when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return pool;
 }
 

@@ -93,6 +93,11 @@ export class DeliveryDispatcher {
     return claimed.length;
   }
 
+  /** When a paused channel's deliveries may be tried again (an open-ended pause is retried after the default pause). */
+  private pauseEnd(channel: ChannelName): Date {
+    return new Date(this.options.health?.pauseOf(channel)?.until ?? Date.now() + (this.options.configurationPauseMs ?? 600_000));
+  }
+
   /** Channels that may send now: configured and not paused. */
   availableChannels(): ChannelName[] {
     const health = this.options.health;
@@ -152,8 +157,7 @@ export class DeliveryDispatcher {
     if (pause) {
       // Claimed before the channel paused (at fan-out, or waiting for a slot): it waits out the
       // pause without reaching the provider and without spending its attempt.
-      const until = pause.until ?? Date.now() + (this.options.configurationPauseMs ?? 600_000);
-      return { ...base, status: 'RETRYING', refundAttempt: true, nextAttemptAt: new Date(until), errorCode: 'channel_paused', error: `${delivery.channel} is paused: ${pause.code}`, latencyMs: 0 };
+      return { ...base, status: 'RETRYING', refundAttempt: true, nextAttemptAt: this.pauseEnd(delivery.channel), errorCode: 'channel_paused', error: `${delivery.channel} is paused: ${pause.code}`, latencyMs: 0 };
     }
     const timeout = AbortSignal.timeout(this.options.sendTimeoutMs);
     try {
@@ -178,8 +182,7 @@ export class DeliveryDispatcher {
       // Herald's own set-up is wrong, not this message: wait for the operator without
       // spending the delivery's attempt budget.
       this.options.health?.report(delivery.channel, error);
-      const until = this.options.health?.pauseOf(delivery.channel)?.until ?? Date.now() + (this.options.configurationPauseMs ?? 600_000);
-      return { ...base, status: 'RETRYING', refundAttempt: true, nextAttemptAt: new Date(until) };
+      return { ...base, status: 'RETRYING', refundAttempt: true, nextAttemptAt: this.pauseEnd(delivery.channel) };
     }
     const schedule = this.options.retrySchedules[delivery.channel];
     if (error.kind === 'transient' && delivery.attempt >= schedule.maxAttempts) return { ...base, status: 'DEAD_LETTERED' };

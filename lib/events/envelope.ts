@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newRowId } from '../db/row-id.js';
 import { z } from 'zod';
 import { aggregateTypes, eventCatalog, eventTypes, isEventType, type AggregateType, type EventType, type PayloadOf } from './catalog/index.js';
 import { identifier, isoTimestamp } from './catalog/fields.js';
@@ -95,7 +95,7 @@ export function parseEvent(input: unknown, options: ParseOptions = {}): HeraldEv
 
   const data = envelope.data;
   return {
-    id: data.id ?? randomUUID(),
+    id: data.id ?? newRowId(),
     type: data.type,
     timestamp: data.timestamp ? new Date(data.timestamp).toISOString() : (options.now?.() ?? new Date()).toISOString(),
     aggregateId: data.aggregateId,

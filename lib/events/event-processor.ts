@@ -42,21 +42,27 @@ export interface ProcessOutcome {
 }
 
 /**
- * Claims events with FOR UPDATE SKIP LOCKED, so any number of instances can process the same
- * hints and sweep the same table without doing any event twice at once.
+ * Claims events by locking their outbox rows with FOR UPDATE SKIP LOCKED, so any number of
+ * instances can process the same hints and sweep the same backlog without doing any event
+ * twice at once. An event whose outbox row is gone has been processed, and one whose row is
+ * quarantined waits for a replay: neither is found. The locks and the bookkeeping touch only
+ * the small outbox table; the event itself is read by primary key.
  */
-// "processed_at IS NULL" is tested on the rows found, not in WHERE: there it would match the
-// unprocessed partial index, and a planner that thinks the backlog small would scan the whole
-// backlog for every hint batch instead of looking the ids up.
-const claimByIdSql = `SELECT ${eventColumns}, process_attempts, processed_at IS NOT NULL AS already_processed FROM domain_events
-  WHERE id = ANY($1::uuid[])
-  ORDER BY stored_at FOR UPDATE SKIP LOCKED`;
+const claimByIdSql = `SELECT ${eventColumns}, process_attempts
+  FROM (SELECT event_id AS id, attempts AS process_attempts FROM event_outbox
+         WHERE event_id = ANY($1::uuid[]) AND quarantined_at IS NULL
+         ORDER BY stored_at FOR UPDATE SKIP LOCKED) owed
+  JOIN domain_events USING (id)
+  ORDER BY stored_at`;
 
-const sweepSql = `SELECT ${eventColumns}, process_attempts FROM domain_events
-  WHERE processed_at IS NULL
-    AND stored_at < now() - make_interval(secs => $1::double precision / 1000)
-    AND (retry_at IS NULL OR retry_at <= now())
-  ORDER BY stored_at LIMIT $2 FOR UPDATE SKIP LOCKED`;
+const sweepSql = `SELECT ${eventColumns}, process_attempts
+  FROM (SELECT event_id AS id, attempts AS process_attempts FROM event_outbox
+         WHERE quarantined_at IS NULL
+           AND stored_at < now() - make_interval(secs => $1::double precision / 1000)
+           AND (retry_at IS NULL OR retry_at <= now())
+         ORDER BY stored_at LIMIT $2 FOR UPDATE SKIP LOCKED) owed
+  JOIN domain_events USING (id)
+  ORDER BY stored_at`;
 
 /** Batches whose sends may still be running while the next ones are claimed. */
 const maxSettling = 4;
@@ -145,8 +151,7 @@ export class EventProcessor {
   private async claimAndCommit(name: string, sql: string, params: unknown[], replay: boolean): Promise<ProcessOutcome & { settled: Promise<void> }> {
     const afterCommit: AfterCommit[] = [];
     const outcome = await withTransaction(this.options.pool, async (client) => {
-      const found = await client.query<EventRow & { process_attempts: number; already_processed?: boolean }>(prepared(name, sql, params));
-      const rows = found.rows.filter((r) => !r.already_processed);
+      const { rows } = await client.query<EventRow & { process_attempts: number }>(prepared(name, sql, params));
       if (rows.length === 0) return { processed: 0, failed: 0 };
       const events = rows.map(rowToEvent);
       const attempts = new Map(rows.map((r) => [r.id, r.process_attempts]));
@@ -161,10 +166,7 @@ export class EventProcessor {
 
       const done = events.filter((e) => !failures.has(e.id)).map((e) => e.id);
       if (done.length > 0) {
-        await client.query(prepared('mark-events-processed',
-          `UPDATE domain_events SET processed_at = now(), process_error = NULL, retry_at = NULL WHERE id = ANY($1::uuid[])`,
-          [done],
-        ));
+        await client.query(prepared('mark-events-processed', 'DELETE FROM event_outbox WHERE event_id = ANY($1::uuid[])', [done]));
       }
       if (failures.size > 0) await this.recordFailures(client, failures, attempts);
       return { processed: done.length, failed: failures.size };
@@ -246,10 +248,10 @@ export class EventProcessor {
     await client.query(
       `WITH f AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, handler text, error text, attempt int, give_up boolean, retry_ms int)),
             logged AS (INSERT INTO event_handler_failures (event_id, handler, error) SELECT id, handler, error FROM f)
-       UPDATE domain_events d SET process_attempts = f.attempt, process_error = f.handler || ': ' || f.error,
+       UPDATE event_outbox o SET attempts = f.attempt, last_error = f.handler || ': ' || f.error,
               retry_at = now() + make_interval(secs => f.retry_ms / 1000.0),
-              processed_at = CASE WHEN f.give_up THEN now() ELSE NULL END
-         FROM f WHERE d.id = f.id`,
+              quarantined_at = CASE WHEN f.give_up THEN now() END
+         FROM f WHERE o.event_id = f.id`,
       [JSON.stringify(rows)],
     );
   }

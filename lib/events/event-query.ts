@@ -107,10 +107,21 @@ export interface NotificationView {
   deliveries: DeliveryView[];
 }
 
+export interface EventProcessing {
+  /**
+   * processed: every durable handler has run. pending: the handlers still owe it a run (after a
+   * failure, not before retryAt). quarantined: they gave up after EVENT_MAX_PROCESS_ATTEMPTS,
+   * and only a replay tries again.
+   */
+  state: 'processed' | 'pending' | 'quarantined';
+  /** Failed runs since the event was stored or last replayed; 0 once processed. */
+  failedAttempts: number;
+  lastError: string | null;
+  retryAt: string | null;
+}
+
 export type EventTrace = StoredEvent & {
-  processedAt: string | null;
-  processAttempts: number;
-  processError: string | null;
+  processing: EventProcessing;
   notifications: NotificationView[];
 };
 
@@ -197,17 +208,23 @@ export async function loadNotificationTrees(
 
 /** The full trace of one event: the event, its notifications, their deliveries and every attempt. */
 export async function loadEventTrace(pool: Pool, id: string): Promise<EventTrace | null> {
-  const { rows } = await pool.query<EventRow & { processed_at: Date | null; process_attempts: number; process_error: string | null }>(
-    `SELECT ${eventColumns}, processed_at, process_attempts, process_error FROM domain_events WHERE id = $1`,
+  const { rows } = await pool.query<EventRow & { owed: boolean; attempts: number | null; last_error: string | null; retry_at: Date | null; quarantined_at: Date | null }>(
+    `SELECT ${eventColumns}, owed.event_id IS NOT NULL AS owed, owed.attempts, owed.last_error, owed.retry_at, owed.quarantined_at
+       FROM domain_events
+       LEFT JOIN LATERAL (SELECT event_id, attempts, last_error, retry_at, quarantined_at FROM event_outbox WHERE event_id = $1) owed ON true
+      WHERE id = $1`,
     [id],
   );
   const row = rows[0];
   if (!row) return null;
   return {
     ...rowToEvent(row),
-    processedAt: iso(row.processed_at),
-    processAttempts: row.process_attempts,
-    processError: row.process_error,
+    processing: {
+      state: !row.owed ? 'processed' : row.quarantined_at ? 'quarantined' : 'pending',
+      failedAttempts: row.attempts ?? 0,
+      lastError: row.last_error,
+      retryAt: row.quarantined_at ? null : iso(row.retry_at),
+    },
     notifications: await loadNotificationTrees(pool, { eventIds: [id] }),
   };
 }

@@ -9,7 +9,7 @@ export interface InsertOutcome {
 }
 
 export interface InsertOptions {
-  /** Stored as processed: for events no durable handler consumes, so the processor never claims them. */
+  /** Stored without an outbox row: for events no durable handler consumes, so the processor never claims them. */
   processed?: boolean;
 }
 
@@ -33,15 +33,18 @@ export async function insertEvents(db: SqlExecutor, events: HeraldEvent[], optio
     occurred_at: e.timestamp,
   }));
   // Only what Postgres adds comes back: echoing payload and metadata cost both sides a jsonb
-  // round trip per row, for values this function already holds.
+  // round trip per row, for values this function already holds. An event some handler still
+  // has to run for gets its outbox row in the same statement, so it is never stored unowed.
   const inserted = await db.query<{ id: string; stored_at: Date }>(
-    `INSERT INTO domain_events (id, type, aggregate_type, aggregate_id, user_id, correlation_id, causation_id, source, payload, metadata, occurred_at, processed_at)
-     SELECT id, type, aggregate_type, aggregate_id, user_id, correlation_id, causation_id, source, payload, metadata, occurred_at,
-            CASE WHEN $2::boolean THEN now() END
-       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, type text, aggregate_type text, aggregate_id text, user_id text,
-            correlation_id text, causation_id text, source text, payload jsonb, metadata jsonb, occurred_at timestamptz)
-     ON CONFLICT (id) DO NOTHING
-     RETURNING id, stored_at`,
+    `WITH stored AS (
+       INSERT INTO domain_events (id, type, aggregate_type, aggregate_id, user_id, correlation_id, causation_id, source, payload, metadata, occurred_at)
+       SELECT id, type, aggregate_type, aggregate_id, user_id, correlation_id, causation_id, source, payload, metadata, occurred_at
+         FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, type text, aggregate_type text, aggregate_id text, user_id text,
+              correlation_id text, causation_id text, source text, payload jsonb, metadata jsonb, occurred_at timestamptz)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id, stored_at),
+     owed AS (INSERT INTO event_outbox (event_id, stored_at) SELECT id, stored_at FROM stored WHERE NOT $2::boolean)
+     SELECT id, stored_at FROM stored`,
     [JSON.stringify(rows), options.processed ?? false],
     'insert-events',
   );

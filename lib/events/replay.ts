@@ -27,12 +27,13 @@ export async function replayEvents(ctx: AppContext, selection: ReplaySelection):
   const ids = 'eventIds' in selection ? [...new Set(selection.eventIds)] : await idsMatching(ctx, selection.filter);
   if (ids.length > maxReplayEvents) throw new ReplayTooLargeError(ids.length);
   if (ids.length === 0) return { replayed: 0 };
-  // retry_at in the future keeps sweepers from taking these events in the moment between
-  // this reset and the replay run below (they would handle them without the replay flag).
+  // The events are owed a run again, with a fresh attempt budget. retry_at in the future
+  // keeps sweepers from taking them in the moment between this and the replay run below (they
+  // would handle them without the replay flag).
   await ctx.pool.query(
-    `UPDATE domain_events SET processed_at = NULL, process_attempts = 0, process_error = NULL,
-            retry_at = now() + interval '5 minutes'
-      WHERE id = ANY($1::uuid[])`,
+    `INSERT INTO event_outbox (event_id, stored_at, retry_at)
+     SELECT id, stored_at, now() + interval '5 minutes' FROM domain_events WHERE id = ANY($1::uuid[])
+     ON CONFLICT (event_id) DO UPDATE SET attempts = 0, last_error = NULL, quarantined_at = NULL, retry_at = excluded.retry_at`,
     [ids],
   );
   const processor = new EventProcessor({

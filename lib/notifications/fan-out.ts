@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newRowId } from '../db/row-id.js';
 import type { ChannelName } from '../channels/channel.js';
 import type { ClaimedDelivery } from './delivery-store.js';
 import type { AfterCommit, DurableHandler, HandlerContext } from '../events/event-processor.js';
@@ -86,7 +86,7 @@ export function createFanOutHandler(options: FanOutOptions): DurableHandler {
         const profile = profiles.get(userId);
         const priority = priorityOf(rule, event);
         const locale = profile?.locale ?? 'en';
-        const notificationId = randomUUID();
+        const notificationId = newRowId();
         notifications.push({ id: notificationId, event_id: event.id, user_id: userId, event_type: event.type, priority, locale });
         for (const channel of rule.channels) {
           const key = `${userId}:${channel}` as const;
@@ -98,7 +98,7 @@ export function createFanOutHandler(options: FanOutOptions): DurableHandler {
             decision.status === 'SKIPPED'
               ? {}
               : options.renderer.render(event, channel, { locale, timeZone: profile?.timeZone ?? 'UTC' });
-          const id = randomUUID();
+          const id = newRowId();
           const claim = decision.status === 'PENDING' && claimedBy !== null && preclaimable.has(channel);
           if (claim) {
             claims.set(id, {

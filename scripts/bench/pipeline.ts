@@ -25,7 +25,7 @@ export interface PipelineOptions {
 
 const benchTables = [
   'notification_history', 'dead_letters', 'delivery_receipts', 'notification_deliveries', 'notifications',
-  'event_handler_failures', 'domain_events', 'notifier_instances', 'notification_preferences', 'devices', 'accounts', 'customers', 'api_keys',
+  'event_handler_failures', 'event_outbox', 'domain_events', 'notifier_instances', 'notification_preferences', 'devices', 'accounts', 'customers', 'api_keys',
 ];
 
 /** Empties the bench database (and only a database whose name ends in _bench). */

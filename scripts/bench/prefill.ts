@@ -25,12 +25,12 @@ export async function prefillEvents(ctx: AppContext, o: PrefillOptions, log: (li
     await ctx.pool.query(
       // Every per-row random value is computed once in the subquery (its volatile target list
       // keeps the planner from flattening it), so the columns and the JSON agree.
-      `INSERT INTO domain_events (id, type, aggregate_type, aggregate_id, user_id, correlation_id, source, payload, metadata, occurred_at, stored_at, processed_at)
+      `INSERT INTO domain_events (id, type, aggregate_type, aggregate_id, user_id, correlation_id, source, payload, metadata, occurred_at, stored_at)
        SELECT gen_random_uuid(), 'transaction.completed', 'transaction', tx, u, c, 'herald.bench',
               jsonb_build_object('transactionId', tx, 'accountNumber', acct, 'amount', amount, 'currency', 'MWK',
                                  'direction', direction, 'description', 'Bench transfer'),
               jsonb_build_object('userId', u, 'correlationId', c, 'source', 'herald.bench'),
-              t, t, t + random() * interval '50 milliseconds'
+              t, t
          FROM (SELECT 't-' || gen_random_uuid() AS tx,
                       'bench-pre-u-' || k AS u,
                       (200000000000 + k)::text AS acct,
@@ -54,7 +54,7 @@ export async function prefillEvents(ctx: AppContext, o: PrefillOptions, log: (li
   const checkpointMs = Date.now() - checkpointStarted;
   const { rows } = await ctx.pool.query<{ rows: string; bytes: string; unprocessed: string }>(
     `SELECT (SELECT count(*) FROM domain_events)::text AS rows, pg_total_relation_size('domain_events')::text AS bytes,
-            (SELECT count(*) FROM domain_events WHERE processed_at IS NULL)::text AS unprocessed`,
+            (SELECT count(*) FROM event_outbox)::text AS unprocessed`,
   );
   const result = {
     events: o.events,

@@ -32,8 +32,8 @@ export async function runStats(ctx: AppContext, o: StatsOptions, log: (line: str
       // t and type are computed per row in the subquery: a LATERAL subquery that does not
       // reference g is evaluated once, which put a whole chunk in a single instant.
       `WITH e AS (
-         INSERT INTO domain_events (id, type, aggregate_type, aggregate_id, source, payload, metadata, occurred_at, stored_at, processed_at)
-         SELECT gen_random_uuid(), type, 'transaction', 'bench-' || g, 'bench', '{}'::jsonb, '{"source":"bench"}'::jsonb, t, t, t
+         INSERT INTO domain_events (id, type, aggregate_type, aggregate_id, source, payload, metadata, occurred_at, stored_at)
+         SELECT gen_random_uuid(), type, 'transaction', 'bench-' || g, 'bench', '{}'::jsonb, '{"source":"bench"}'::jsonb, t, t
            FROM (SELECT g, now() - random() * interval '24 hours' AS t, ($2::text[])[1 + g % cardinality($2::text[])] AS type
                    FROM generate_series(1, $1::int) g) x
          RETURNING id, type, stored_at)

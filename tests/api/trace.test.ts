@@ -42,7 +42,7 @@ describe('the full trace of an event', () => {
 
     const trace = await inject(app, 'GET', `/v1/events/${event.id}`, read);
     expect(trace.status).toBe(200);
-    expect(trace.body).toMatchObject({ id: event.id, type: 'transaction.completed', processedAt: expect.any(String) });
+    expect(trace.body).toMatchObject({ id: event.id, type: 'transaction.completed', processing: { state: 'processed', failedAttempts: 0, lastError: null, retryAt: null } });
     expect(trace.body.notifications).toHaveLength(1);
     const [notification] = trace.body.notifications;
     expect(notification).toMatchObject({ eventId: event.id, userId: c.userId, eventType: 'transaction.completed' });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../lib/app-context.js';
 import { EventProcessor, type DurableHandler } from '../../lib/events/event-processor.js';
+import { replayEvents } from '../../lib/events/replay.js';
 import type { StoredEvent } from '../../lib/events/stored-event.js';
 import { createCustomer, deleteCustomer, testContext, transactionCompleted } from '../support/harness.js';
 
@@ -57,10 +58,13 @@ describe('EventProcessor', () => {
     expect(healthy.seen.sort()).toEqual([events[0]!.id, events[2]!.id].sort());
 
     expect(await markers(poison)).toEqual([{ handler: 'failing', error: `cannot handle ${poison}` }]);
-    const row = (await ctx.pool.query('SELECT processed_at, process_attempts, process_error, retry_at FROM domain_events WHERE id = $1', [poison])).rows[0];
-    expect(row).toMatchObject({ processed_at: null, process_attempts: 1 });
-    expect(row.process_error).toContain('failing: cannot handle');
+    const row = (await ctx.pool.query('SELECT quarantined_at, attempts, last_error, retry_at FROM event_outbox WHERE event_id = $1', [poison])).rows[0];
+    expect(row).toMatchObject({ quarantined_at: null, attempts: 1 });
+    expect(row.last_error).toContain('failing: cannot handle');
     expect(row.retry_at.getTime()).toBeGreaterThan(Date.now());
+    // The two that succeeded are no longer owed a run.
+    const owed = await ctx.pool.query('SELECT event_id FROM event_outbox WHERE event_id = ANY($1::uuid[])', [events.map((e) => e.id)]);
+    expect(owed.rows.map((r) => r.event_id)).toEqual([poison]);
     for (const id of [events[0]!.id, events[2]!.id]) {
       expect((await markers(id)).map((m) => m.handler)).toEqual(['failing:marker', 'healthy:marker']);
     }
@@ -71,12 +75,27 @@ describe('EventProcessor', () => {
     await ctx.bus.publish(event);
     const p = processor([recorder('always-failing', event.id)], 2);
     await p.processIds([event.id]);
-    await ctx.pool.query('UPDATE domain_events SET retry_at = NULL WHERE id = $1', [event.id]);
+    await ctx.pool.query('UPDATE event_outbox SET retry_at = NULL WHERE event_id = $1', [event.id]);
     await p.processIds([event.id]);
-    const row = (await ctx.pool.query('SELECT processed_at, process_attempts FROM domain_events WHERE id = $1', [event.id])).rows[0];
-    expect(row.process_attempts).toBe(2);
-    expect(row.processed_at).not.toBeNull();
+    const row = (await ctx.pool.query('SELECT quarantined_at, attempts FROM event_outbox WHERE event_id = $1', [event.id])).rows[0];
+    expect(row.attempts).toBe(2);
+    expect(row.quarantined_at).not.toBeNull();
+    // A hint does not take a quarantined event again (only a replay does).
+    expect(await p.processIds([event.id])).toEqual({ processed: 0, failed: 0 });
     expect((await markers(event.id)).filter((m) => m.handler === 'always-failing')).toHaveLength(2);
+  });
+
+  it('a replay gives a quarantined event a fresh budget, and once it succeeds it is no longer owed', async () => {
+    const event = transactionCompleted(customer);
+    await ctx.bus.publish(event);
+    await processor([recorder('always-failing', event.id)], 1).processIds([event.id]);
+    expect((await ctx.pool.query('SELECT quarantined_at FROM event_outbox WHERE event_id = $1', [event.id])).rows[0].quarantined_at).not.toBeNull();
+
+    expect(await replayEvents(ctx, { eventIds: [event.id] })).toEqual({ replayed: 1 });
+    expect((await ctx.pool.query('SELECT 1 FROM event_outbox WHERE event_id = $1', [event.id])).rows).toEqual([]);
+    // The replay ran the real handlers: the customer's notification exists.
+    const n = await ctx.pool.query('SELECT count(*)::int AS n FROM notifications WHERE event_id = $1', [event.id]);
+    expect(n.rows[0].n).toBe(1);
   });
 
   it('lets only one of two concurrent claimers process an event', async () => {

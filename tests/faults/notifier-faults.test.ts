@@ -175,15 +175,18 @@ describe.sequential(`fault injection (${events} events × 3 channels each)`, { t
       const poison = randomUUID();
       // Bypasses validation on purpose: a row no publisher could write, as corruption would.
       await ctx.pool.query(
-        `INSERT INTO domain_events (id, type, aggregate_type, aggregate_id, source, payload, metadata, occurred_at)
-         VALUES ($1, 'transaction.completed', 'transaction', 'poison', 'test', 'null', '{"source":"test"}', now())`,
+        `WITH stored AS (
+           INSERT INTO domain_events (id, type, aggregate_type, aggregate_id, source, payload, metadata, occurred_at)
+           VALUES ($1, 'transaction.completed', 'transaction', 'poison', 'test', 'null', '{"source":"test"}', now())
+           RETURNING id, stored_at)
+         INSERT INTO event_outbox (event_id, stored_at) SELECT id, stored_at FROM stored`,
         [poison],
       );
       await ctx.bus.broadcast([{ id: poison, type: 'transaction.completed', aggregateType: 'transaction' } as never]);
       await publishBurst(ctx, s, Math.min(events, 200));
       const quarantined = await waitForQuarantine(poison);
-      expect(quarantined.process_attempts).toBe(5);
-      expect(quarantined.process_error).toMatch(/^notifications\.fan-out: /);
+      expect(quarantined.attempts).toBe(5);
+      expect(quarantined.last_error).toMatch(/^notifications\.fan-out: /);
       await ctx.pool.query('DELETE FROM domain_events WHERE id = $1', [poison]);
     }, { maxDuplicates: 0 });
   });
@@ -203,11 +206,11 @@ function restartPostgres(): void {
 async function waitForQuarantine(id: string) {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const { rows } = await ctx.pool.query('SELECT processed_at, process_attempts, process_error FROM domain_events WHERE id = $1', [id]);
-    if (rows[0]?.processed_at) return rows[0];
+    const { rows } = await ctx.pool.query('SELECT quarantined_at, attempts, last_error FROM event_outbox WHERE event_id = $1', [id]);
+    if (rows[0]?.quarantined_at) return rows[0];
     if (Date.now() > deadline) throw new Error(`poison event not quarantined: ${JSON.stringify(rows[0])}`);
     // Speed the sweeper's backoff up; the attempt count is what is under test.
-    await ctx.pool.query('UPDATE domain_events SET retry_at = NULL WHERE id = $1 AND processed_at IS NULL', [id]);
+    await ctx.pool.query('UPDATE event_outbox SET retry_at = NULL WHERE event_id = $1 AND quarantined_at IS NULL', [id]);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

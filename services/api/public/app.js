@@ -315,12 +315,18 @@ function renderNotification(n) {
   );
 }
 
+function processingText(p) {
+  if (!p || p.state === 'processed') return 'processed';
+  if (p.state === 'quarantined') return `quarantined after ${p.failedAttempts} failed attempts (replay to retry)`;
+  return p.failedAttempts ? `pending, ${p.failedAttempts} failed attempts, next at ${dateTime(p.retryAt)}` : 'pending';
+}
+
 function renderEvent(e) {
   const meta = e.metadata || {};
   const rows = [['Id', e.id], ['Type', e.type], ['Aggregate', `${e.aggregateType} ${e.aggregateId}`], ['User', meta.userId || '–'],
-    ['Occurred', dateTime(e.timestamp)], ['Stored', dateTime(e.storedAt)], ['Processed', e.processedAt ? dateTime(e.processedAt) : 'not yet'],
+    ['Occurred', dateTime(e.timestamp)], ['Stored', dateTime(e.storedAt)], ['Processing', processingText(e.processing)],
     ['Source', meta.source || '–'], ['Correlation', meta.correlationId || '–']];
-  if (e.processError) rows.push(['Error', e.processError]);
+  if (e.processing?.lastError) rows.push(['Error', e.processing.lastError]);
   return el('div', { class: 'event' },
     el('h3', { text: `Event ${e.type}` }),
     el('dl', {}, ...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: String(v ?? '') })])),

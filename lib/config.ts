@@ -1,7 +1,10 @@
 import os from 'node:os';
+import cron from 'node-cron';
 import { z } from 'zod';
 
 const ms = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+const cronExpression = (fallback: string) =>
+  z.string().refine((value) => cron.validate(value), 'must be a cron expression such as "*/5 * * * *" (six fields allow seconds)').default(fallback);
 
 const configSchema = z.object({
   DATABASE_URL: z.url().default('postgresql://postgres@127.0.0.1:5432/herald'),
@@ -49,6 +52,25 @@ const configSchema = z.object({
     .max(30)
     .refine((s) => 60 % s === 0, 'must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20 or 30)')
     .default(10),
+  /** The core bank's adapter endpoint; unset runs the simulated core bank on loopback. */
+  CORE_BANKING_URL: z.url().optional(),
+  CORE_BANKING_AUTH_HEADER: z.string().min(1).default('Authorization'),
+  CORE_BANKING_AUTH_VALUE: z.string().min(1).optional(),
+  /** Upper bound of one core-banking request. */
+  CORE_BANKING_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  /** Account numbers per balance request: a sync pulls balances in chunks of this size. */
+  CORE_BANKING_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(200),
+  /** The periodic full balance sync; the backstop for immediate syncs whose hint was lost. */
+  BALANCE_SYNC_CRON: cronExpression('*/5 * * * *'),
+  /** transaction.completed hints arriving within this window are synced together in one run. */
+  BALANCE_SYNC_COALESCE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+  /** The sweep that discovers the accounts of customers whose user.registered hint was lost or failed. */
+  ACCOUNT_DISCOVERY_SWEEP_CRON: cronExpression('30 * * * * *'),
+  /**
+   * How long a customer is left to its user.registered hint before the sweep takes it, and how
+   * long after a failed attempt the sweep tries again.
+   */
+  ACCOUNT_DISCOVERY_RETRY_MS: ms(60_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,5 +1,6 @@
 // `npm start`: API, notifier and scheduler in one process, plus demo traffic and a live summary.
 import { createAppContext } from '../lib/app-context.js';
+import { connectCoreBanking } from '../lib/banking/core-banking-connection.js';
 import { runDemoTraffic } from '../lib/banking/demo-traffic.js';
 import { loadConfig } from '../lib/config.js';
 import { createSummarySampler } from '../lib/notifications/live-summary.js';
@@ -21,14 +22,16 @@ const { notifier, providers, alerts } = await startNotifierWithProviders(ctx, {
   onOutcome: (outcome, recorded) => metrics.recordDelivery(recorded.channel, outcome.status, outcome.latencyMs / 1_000),
 });
 process.stdout.write(`[herald] ${providers.summary}\n`);
-const scheduler = startScheduler(ctx);
+const bank = await connectCoreBanking(config, log);
+process.stdout.write(`[herald] ${bank.summary}\n`);
+const scheduler = await startScheduler(ctx, { coreBanking: bank.coreBanking });
 const api = await buildServer(ctx, { metrics });
 await api.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
 
 const demo = new AbortController();
 const demoRate = Number(process.env.DEMO_EVENTS_PER_SECOND ?? 20);
 const demoRun = demoRate > 0
-  ? runDemoTraffic(ctx.bus, ctx.pool, log.child({ component: 'demo' }), { customers: 50, eventsPerSecond: demoRate, signal: demo.signal })
+  ? runDemoTraffic(ctx.bus, ctx.pool, log.child({ component: 'demo' }), { customers: 50, eventsPerSecond: demoRate, signal: demo.signal, bank: bank.simulated })
   : Promise.resolve();
 
 const sample = createSummarySampler(ctx.pool);
@@ -48,6 +51,7 @@ onShutdown(log, [
   { name: 'providers', stop: () => providers.close() },
   { name: 'alerts', stop: () => alerts.close() },
   { name: 'notifier', stop: () => notifier.stop() },
+  { name: 'core bank', stop: () => bank.close() },
   { name: 'scheduler', stop: () => scheduler.stop() },
   { name: 'api', stop: () => api.close() },
   { name: 'summary', stop: async () => clearInterval(summary) },

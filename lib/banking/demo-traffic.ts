@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { EventBus } from '../events/event-bus.js';
 import type { EventInput } from '../events/envelope.js';
+import type { PayloadOf } from '../events/catalog/index.js';
 import type { Logger } from '../logger.js';
 import type { Pool } from '../db/pool.js';
 import { registerDevice } from '../notifications/contacts.js';
+import type { SimulatedCoreBank } from './sandbox/simulated-core-bank.js';
+
+/** What the demo needs of the simulated core bank: its accounts exist there and its transactions move their balances. */
+export type DemoBank = Pick<SimulatedCoreBank, 'openAccount' | 'postTransaction'>;
 
 export interface DemoCustomer {
   userId: string;
@@ -74,21 +79,70 @@ export function randomBankingEvent(c: DemoCustomer, random: () => number = Math.
   };
 }
 
-/** Publishes a steady stream of demo events until stopped. */
-export async function runDemoTraffic(bus: EventBus, pool: Pool, logger: Logger, options: { customers: number; eventsPerSecond: number; signal: AbortSignal }): Promise<void> {
+/**
+ * Publishes a steady stream of demo events until stopped. With `bank` (the simulated core bank
+ * of `npm start`) the demo accounts are opened there and every transaction is posted to it
+ * first, so balances move, debits over the balance fail, and balance syncs and alert rules
+ * have something real to report.
+ */
+export async function runDemoTraffic(
+  bus: EventBus,
+  pool: Pool,
+  logger: Logger,
+  options: { customers: number; eventsPerSecond: number; signal: AbortSignal; bank?: DemoBank },
+): Promise<void> {
+  const { bank } = options;
   const customers: DemoCustomer[] = [];
   for (let i = 0; i < options.customers; i++) {
     const { customer, events } = onboardingEvents(i);
+    // Before user.registered: account discovery then finds this account at the bank.
+    bank?.openAccount({ accountNumber: customer.accountNumber, ownerUserId: customer.userId, currency: customer.currency, product: 'current' });
     for (const event of events) await bus.publish({ ...event, id: deterministicId(`${customer.userId}:${event.type}`) });
     await registerDevice(pool, customer.userId, `demo-device-${i}`, i % 2 ? 'ios' : 'android');
     customers.push(customer);
   }
   logger.info({ customers: customers.length }, 'demo customers onboarded');
+  void addDemoAlertRules(pool, customers, options.signal).catch((error) => logger.warn({ err: error }, 'demo alert rules not set'));
   const intervalMs = 1_000 / options.eventsPerSecond;
   while (!options.signal.aborted) {
-    await bus.publish(randomBankingEvent(pick(customers, Math.random))).catch((error) => logger.warn({ err: error }, 'demo publish failed'));
+    const event = randomBankingEvent(pick(customers, Math.random));
+    // With a bank, low-balance alerts come from its real balances, not from a dice roll.
+    const coherent = bank ? (event.type === 'account.balance.low' ? null : postToBank(bank, event)) : event;
+    if (coherent) await bus.publish(coherent).catch((error) => logger.warn({ err: error }, 'demo publish failed'));
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** A completed transaction is posted first: it carries the balance after it, or fails for want of funds. */
+function postToBank(bank: DemoBank, event: EventInput): EventInput {
+  if (event.type !== 'transaction.completed') return event;
+  const p: PayloadOf<'transaction.completed'> = event.payload;
+  const posting = bank.postTransaction({ transactionId: p.transactionId, accountNumber: p.accountNumber, amount: p.amount, direction: p.direction });
+  if (posting.status === 'posted') return { ...event, payload: { ...p, balanceAfter: posting.balanceAfter } };
+  return { ...event, type: 'transaction.failed', payload: { ...p, reason: 'insufficient funds' } };
+}
+
+/**
+ * A low-balance and a large-debit rule on each demo account that has none, once the notifier
+ * has stored the accounts. Best effort: the demo runs without them.
+ */
+async function addDemoAlertRules(pool: Pool, customers: DemoCustomer[], signal: AbortSignal): Promise<void> {
+  const numbers = customers.map((c) => c.accountNumber);
+  for (let waited = 0; waited < 30_000 && !signal.aborted; waited += 500) {
+    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM accounts WHERE account_number = ANY($1::text[])', [numbers]);
+    if (rows[0]!.n >= numbers.length) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  await pool.query(
+    `INSERT INTO alert_rules (account_number, kind, threshold)
+     SELECT a.account_number, r.kind, CASE WHEN a.currency = 'MWK' THEN r.mwk ELSE r.other END
+       FROM accounts a
+      CROSS JOIN (VALUES ('balance_below', 10000, 20), ('debit_over', 200000, 400)) AS r(kind, mwk, other)
+      WHERE a.account_number = ANY($1::text[])
+        AND NOT EXISTS (SELECT 1 FROM alert_rules x WHERE x.account_number = a.account_number)
+     ON CONFLICT DO NOTHING`,
+    [numbers],
+  );
 }
 
 /** Stable ids make onboarding idempotent across restarts of the demo. */

@@ -5,6 +5,7 @@ import type { EventType } from '../events/catalog/index.js';
 import { EventProcessor, type DurableHandler } from '../events/event-processor.js';
 import type { Logger } from '../logger.js';
 import { createCustomerDirectoryHandler } from '../banking/customer-directory.js';
+import { createDebitAlertHandler, type DebitAlertOptions } from '../banking/debit-alerts.js';
 import type { ConnectionOptions, Worker } from 'bullmq';
 import type { RetrySchedules } from '../queues/retry-policy.js';
 import { RetryQueue } from '../queues/retry-queue.js';
@@ -49,12 +50,14 @@ export interface HandlerOptions {
   /** Where new deliveries go after commit; without it they wait for a notifier's poller. */
   dispatch?: FanOutOptions['dispatch'];
   preclaim?: FanOutOptions['preclaim'];
+  /** Broadcasts events a handler stored (debit alerts) once committed; without it they wait for the sweeper. */
+  broadcast?: DebitAlertOptions['broadcast'];
 }
 
 /** The durable handlers every process that processes events must run, in order. */
 export function notificationHandlers(options: HandlerOptions): DurableHandler[] {
-  const { logger, renderer = new TemplateRenderer(), dispatch = async () => {}, preclaim } = options;
-  return [createCustomerDirectoryHandler(), createFanOutHandler({ renderer, logger, dispatch, preclaim })];
+  const { logger, renderer = new TemplateRenderer(), dispatch = async () => {}, preclaim, broadcast } = options;
+  return [createCustomerDirectoryHandler(), createFanOutHandler({ renderer, logger, dispatch, preclaim }), createDebitAlertHandler({ broadcast })];
 }
 
 /**
@@ -104,6 +107,7 @@ export class Notifier {
       renderer: options.renderer,
       dispatch: (work) => this.dispatcher.dispatch(work),
       preclaim: { instanceId: options.instanceId, channels: () => this.dispatcher.availableChannels() },
+      broadcast: (events) => options.bus.broadcast(events),
     });
     this.handledTypes = handlers.some((h) => h.types === '*') ? '*' : [...new Set(handlers.flatMap((h) => h.types as EventType[]))];
     this.processor = new EventProcessor({

@@ -15,6 +15,7 @@ import { apiConfigFrom, type ApiConfig } from './api-config.js';
 import { registerAuth, type ApiKeyAuth } from './auth.js';
 import { lazyRequestLogger, QuietRequestLogController } from './request-logging.js';
 import { adminRoutes } from './routes/admin.js';
+import { alertRuleRoutes } from './routes/alert-rules.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { monitoringRoutes } from './routes/monitoring.js';
@@ -123,6 +124,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   await app.register(eventRoutes, deps);
   await app.register(notificationRoutes, deps);
   await app.register(userRoutes, deps);
+  await app.register(alertRuleRoutes, deps);
   await app.register(adminRoutes, deps);
   await app.register(receiptRoutes, deps);
   await app.register(streamRoutes, deps);

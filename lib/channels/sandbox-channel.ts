@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync } from 'node:fs';
 import type { Channel, ChannelName, OutboundMessage, Recipient, SendResult } from './channel.js';
 import { isDeliveryError, PermanentDeliveryError, TransientDeliveryError, type DeliveryError } from './delivery-errors.js';
@@ -74,6 +74,7 @@ export class SandboxChannel<C extends ChannelName = ChannelName> implements Chan
 }
 
 /** A number in [0, 1) fixed by the delivery id, so the same delivery always gets the same verdict. */
+/** Uniform in [0, 1) for any id shape: time-ordered ids share their leading digits. */
 function stableFraction(id: string): number {
-  return parseInt(id.replace(/-/g, '').slice(0, 8), 16) / 0x1_0000_0000;
+  return createHash('sha1').update(id).digest().readUInt32BE(0) / 0x1_0000_0000;
 }

@@ -148,7 +148,28 @@ export class EventProcessor {
     return outcome;
   }
 
+  /**
+   * Runs the handlers without savepoints first: two round trips per handler saved on every
+   * batch. If one fails, that transaction is rolled back whole (its claim too) and the batch
+   * is claimed again with each handler in a savepoint, which isolates the failing events.
+   */
   private async claimAndCommit(name: string, sql: string, params: unknown[], replay: boolean): Promise<ProcessOutcome & { settled: Promise<void> }> {
+    try {
+      return await this.claimAndCommitOnce(name, sql, params, replay, false);
+    } catch (error) {
+      if (!(error instanceof HandlerFailedError)) throw error;
+      this.options.logger.debug({ handler: error.handler, err: error.cause }, 'handler failed in a batch; claiming it again with each handler isolated');
+      return this.claimAndCommitOnce(name, sql, params, replay, true);
+    }
+  }
+
+  private async claimAndCommitOnce(
+    name: string,
+    sql: string,
+    params: unknown[],
+    replay: boolean,
+    isolate: boolean,
+  ): Promise<ProcessOutcome & { settled: Promise<void> }> {
     const afterCommit: AfterCommit[] = [];
     const outcome = await withTransaction(this.options.pool, async (client) => {
       const { rows } = await client.query<EventRow & { process_attempts: number }>(prepared(name, sql, params));
@@ -160,8 +181,14 @@ export class EventProcessor {
       for (const handler of this.options.handlers) {
         const relevant = events.filter((e) => matches(handler, e) && !failures.has(e.id));
         if (relevant.length === 0) continue;
-        const after = await this.runIsolated(client, handler, relevant, replay, failures);
-        afterCommit.push(...after);
+        if (isolate) {
+          afterCommit.push(...(await this.runIsolated(client, handler, relevant, replay, failures)));
+          continue;
+        }
+        const after = await handler.handle(relevant, { client, replay }).catch((error: unknown) => {
+          throw new HandlerFailedError(handler.name, error);
+        });
+        if (after) afterCommit.push(after);
       }
 
       const done = events.filter((e) => !failures.has(e.id)).map((e) => e.id);
@@ -254,6 +281,14 @@ export class EventProcessor {
          FROM f WHERE o.event_id = f.id`,
       [JSON.stringify(rows)],
     );
+  }
+}
+
+/** A handler threw while running without savepoints: the batch is retried with them. */
+class HandlerFailedError extends Error {
+  readonly code = 'HERALD_ERR_HANDLER_FAILED';
+  constructor(readonly handler: string, cause: unknown) {
+    super(`handler ${handler} failed`, { cause });
   }
 }
 

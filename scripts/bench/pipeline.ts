@@ -2,6 +2,7 @@
 // Every published event is a transaction.completed for a customer with email, phone and a
 // device, so it fans out to three deliveries.
 import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AppContext } from '../../lib/app-context.js';
 import { seedCustomers, startBenchNotifier, type BenchCustomer } from './bench-notifier.js';
 import { cpuPercent, processCpuSeconds } from './proc-cpu.js';
@@ -168,6 +169,10 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
   let behind = 0;
   let outstanding = 0;
   log(`pipeline: fixed rate ${o.fixedRate}/s for ${o.fixedMs} ms`);
+  // Publisher, writer, notifier and recorder share this one event loop: time a callback waits
+  // for it is latency no database change can remove.
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   const start = performance.now();
   let issued = 0;
   const inflight = new Set<Promise<void>>();
@@ -198,6 +203,7 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
     await sleep(2);
   }
   const fixedSeconds = (performance.now() - start) / 1000;
+  loopDelay.disable();
   await Promise.all(inflight);
   const fixedPublished = published - publishedBefore;
   const fixedDrained = await drain(published, o.drainMs);
@@ -226,6 +232,8 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
     deliveriesNotSent: Number(r.pending),
     sentLatencyMs: { p50: round(Number(r.p50)), p95: round(Number(r.p95)), p99: round(Number(r.p99)), max: round(Number(r.max)) },
     publishCallMs: { p50: round(percentile(publishLatencies, 50), 2), p95: round(percentile(publishLatencies, 95), 2), p99: round(percentile(publishLatencies, 99), 2) },
+    /** How late the event loop ran a 5 ms timer while the phase ran (node:perf_hooks monitorEventLoopDelay). */
+    eventLoopDelayMs: { p50: round(loopDelay.percentile(50) / 1e6, 1), p99: round(loopDelay.percentile(99) / 1e6, 1), max: round(loopDelay.max / 1e6, 1) },
     pgRowsPerEvent: {
       /** False when the phase did not drain in time: the counts then miss the undelivered tail. */
       complete: fixedDrained,
@@ -237,7 +245,7 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
       ),
     },
   };
-  log(`pipeline: fixed ${fixed.achievedRate}/s, SENT p50 ${fixed.sentLatencyMs.p50} ms p99 ${fixed.sentLatencyMs.p99} ms`);
+  log(`pipeline: fixed ${fixed.achievedRate}/s, SENT p50 ${fixed.sentLatencyMs.p50} ms p99 ${fixed.sentLatencyMs.p99} ms; event-loop delay p50 ${fixed.eventLoopDelayMs.p50} ms p99 ${fixed.eventLoopDelayMs.p99} ms max ${fixed.eventLoopDelayMs.max} ms`);
   const memory = rss.summary(rssFrom);
 
   await stopNotifier();

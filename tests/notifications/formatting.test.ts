@@ -84,6 +84,19 @@ describe('formatDate', () => {
     expect(formatDate(iso, 'Mars/Olympus_Mons', 'ny')).toBe('9 Malichi 2026, 21:30 UTC');
   });
 
+  it('gives each minute, zone and language its own text, also when the texts are reused', () => {
+    // The same minute twice, then its neighbours, in zones and languages asked in turn.
+    expect(formatDate('2026-03-09T21:30:05Z', 'UTC', 'en')).toBe('9 Mar 2026, 21:30 UTC');
+    expect(formatDate('2026-03-09T21:30:59.999Z', 'UTC', 'en')).toBe('9 Mar 2026, 21:30 UTC');
+    expect(formatDate('2026-03-09T21:31:00Z', 'UTC', 'en')).toBe('9 Mar 2026, 21:31 UTC');
+    expect(formatDate('2026-03-09T21:30:05Z', 'Asia/Tokyo', 'en')).toBe('10 Mar 2026, 06:30 GMT+9');
+    expect(formatDate('2026-03-09T21:30:05Z', 'UTC', 'ny')).toBe('9 Malichi 2026, 21:30 UTC');
+    // A daylight-saving change falls on a minute boundary: the minutes either side differ.
+    expect(formatDate('2026-03-29T00:59:30Z', 'Europe/London', 'en')).toBe('29 Mar 2026, 00:59 GMT');
+    expect(formatDate('2026-03-29T01:00:00Z', 'Europe/London', 'en')).toBe('29 Mar 2026, 02:00 BST');
+    expect(formatDate('2026-03-29T00:59:30Z', 'Europe/London', 'en')).toBe('29 Mar 2026, 00:59 GMT');
+  });
+
   it('uses en-GB layout for unknown locales', () => {
     expect(formatDate(iso, 'UTC', 'fr')).toBe(formatDate(iso, 'UTC', 'en'));
   });

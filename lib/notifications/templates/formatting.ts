@@ -51,8 +51,26 @@ const dateOptions: Intl.DateTimeFormatOptions = {
   timeZoneName: 'short',
 };
 
+// The text shows minutes, so it changes once a minute per zone and language, and the events of
+// a burst share a handful of minutes: the texts recently made are reused instead of going
+// through Intl for every message (it was the renderer's largest cost). Bounded: cleared when full.
+const recentDates = new Map<string, string>();
+
 /** A timestamp in the recipient's time zone (UTC when the zone is unknown), in the recipient's language. */
 export function formatDate(iso: string, timeZone: string, locale: string): string {
+  const minute = Math.floor(Date.parse(iso) / 60_000);
+  if (Number.isNaN(minute)) return formatDateWithIntl(iso, timeZone, locale);
+  const key = `${minute}|${timeZone}|${locale}`;
+  let text = recentDates.get(key);
+  if (text === undefined) {
+    text = formatDateWithIntl(iso, timeZone, locale);
+    if (recentDates.size >= 1_000) recentDates.clear();
+    recentDates.set(key, text);
+  }
+  return text;
+}
+
+function formatDateWithIntl(iso: string, timeZone: string, locale: string): string {
   const date = new Date(iso);
   const tz = isValidTimeZone(timeZone) ? timeZone : 'UTC';
   const months = monthNames[locale];

@@ -1,3 +1,4 @@
+import { readBody } from '../util/read-body.js';
 import { z } from 'zod';
 import { parseRetryAfter } from '../channels/sms-gateway.js';
 import { accountNumber, currency, signedAmount } from '../events/catalog/fields.js';
@@ -97,15 +98,6 @@ function classifyTransportError(error: unknown, timedOut: boolean, timeoutMs: nu
   const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
   const code = typeof cause?.code === 'string' ? cause.code : undefined;
   return new TransientCoreBankingError('core_connection_failed', error instanceof Error ? error.message : String(error), undefined, code ? { code } : undefined);
-}
-
-async function readBody(res: Response): Promise<unknown> {
-  const text = await res.text();
-  try {
-    return text ? JSON.parse(text) : undefined;
-  } catch {
-    return text;
-  }
 }
 
 function bankCode(body: unknown): { bankCode?: string } {

@@ -1,3 +1,4 @@
+import { readBody } from '../util/read-body.js';
 import type { Channel, OutboundMessage, Recipient, SendResult } from './channel.js';
 import {
   ChannelConfigurationError,
@@ -146,15 +147,6 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 
 function pick(body: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), body);
-}
-
-async function readBody(res: Response): Promise<unknown> {
-  const text = await res.text();
-  try {
-    return text ? JSON.parse(text) : undefined;
-  } catch {
-    return text;
-  }
 }
 
 function gatewayCode(body: unknown): { gatewayCode?: string } {

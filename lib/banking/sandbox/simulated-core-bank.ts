@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { appendBounded, DEFAULT_SINK_LOG_LIMIT } from '../../channels/sandbox/bounded-log.js';
+import { ScriptedReplies, sendJson as json, type ScriptedReply } from '../../channels/sandbox/scripted-replies.js';
 
-/** A scripted answer; 'hang' reads the request and never answers, 'reset' drops the connection. */
-export type CoreBankReply = { status: number; body?: unknown; headers?: Record<string, string> } | 'hang' | 'reset';
+export type CoreBankReply = ScriptedReply;
 
 export interface CoreBankRequest {
   method: string;
@@ -82,9 +82,7 @@ export async function startSimulatedCoreBank(options: SimulatedCoreBankOptions =
   const closed = new Set<string>();
   const posted = new Map<string, PostingResult>();
   const requests: CoreBankRequest[] = [];
-  const hanging = new Set<ServerResponse>();
-  let standing: CoreBankReply | undefined;
-  let next: CoreBankReply[] = [];
+  const replies = new ScriptedReplies();
 
   const open = (a: Omit<Ledger, 'cents'> & { cents: bigint }): Ledger => {
     closed.delete(a.accountNumber);
@@ -134,10 +132,7 @@ export async function startSimulatedCoreBank(options: SimulatedCoreBankOptions =
       if (!Array.isArray(numbers) || !numbers.every((n) => typeof n === 'string')) return json(res, 400, { code: 'invalid_request' });
       entry.accountNumbers = numbers;
     }
-    const scripted = next.shift() ?? standing;
-    if (scripted === 'hang') return void hanging.add(res);
-    if (scripted === 'reset') return void req.socket.destroy();
-    if (scripted) return json(res, scripted.status, scripted.body, scripted.headers);
+    if (replies.answer(req, res)) return;
 
     const customer = /^\/customers\/([^/]+)\/accounts$/.exec(path);
     if (req.method === 'GET' && customer) {
@@ -195,23 +190,15 @@ export async function startSimulatedCoreBank(options: SimulatedCoreBankOptions =
       a.cents = parseCents(balance);
     },
     closeAccount: (accountNumber) => void closed.add(accountNumber),
-    setReply: (reply) => void (standing = reply),
-    replyNext: (reply, count = 1) => void next.push(...Array.from({ length: count }, () => reply)),
-    reset: () => {
-      standing = undefined;
-      next = [];
-    },
+    setReply: (reply) => replies.set(reply),
+    replyNext: (reply, count) => replies.queue(reply, count),
+    reset: () => replies.reset(),
     close: async () => {
-      for (const res of hanging) res.socket?.destroy();
+      replies.dropHanging();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(body === undefined ? '' : JSON.stringify(body));
 }
 
 function digest(key: string): Buffer {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import http, { type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { appendBounded, DEFAULT_SINK_LOG_LIMIT } from './bounded-log.js';
+import { ScriptedReplies, sendJson as json, type ScriptedReply } from './scripted-replies.js';
 
-/** A scripted answer; 'hang' reads the request and never answers, 'reset' drops the connection. */
-export type SmsSinkReply = { status: number; body?: unknown; headers?: Record<string, string> } | 'hang' | 'reset';
+export type SmsSinkReply = ScriptedReply;
 
 export interface SmsSinkRequest {
   idempotencyKey: string | undefined;
@@ -57,15 +57,8 @@ export async function startSmsGatewaySink(options: SmsGatewaySinkOptions = {}): 
   const byKey = new Map<string, SmsSinkMessage>();
   const limit = options.logLimit ?? DEFAULT_SINK_LOG_LIMIT;
   const requests: SmsSinkRequest[] = [];
-  const hanging = new Set<ServerResponse>();
-  let standing: SmsSinkReply | undefined;
-  let next: SmsSinkReply[] = [];
+  const replies = new ScriptedReplies();
   const acceptedBody = options.acceptedBody ?? ((messageId: string) => ({ messageId, status: 'ACCEPTED' }));
-
-  const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    res.writeHead(status, { 'content-type': 'application/json', ...headers });
-    res.end(body === undefined ? '' : JSON.stringify(body));
-  };
 
   const server = http.createServer((req, res) => {
     let raw = '';
@@ -85,10 +78,7 @@ export async function startSmsGatewaySink(options: SmsGatewaySinkOptions = {}): 
         if (!given) return json(res, 401, { code: 'unauthenticated' });
         if (given !== options.auth.value) return json(res, 403, { code: 'forbidden' });
       }
-      const scripted = next.shift() ?? standing;
-      if (scripted === 'hang') return void hanging.add(res);
-      if (scripted === 'reset') return void req.socket.destroy();
-      if (scripted) return json(res, scripted.status, scripted.body, scripted.headers);
+      if (replies.answer(req, res)) return;
       if (!key) return json(res, 400, { code: 'missing_idempotency_key' });
       const earlier = byKey.get(key);
       if (earlier) return json(res, 200, acceptedBody(earlier.messageId), { 'idempotent-replayed': 'true' });
@@ -110,14 +100,11 @@ export async function startSmsGatewaySink(options: SmsGatewaySinkOptions = {}): 
     requests,
     acceptedFor: (key) => byKey.get(key),
     requestsFor: (key) => requests.filter((r) => r.idempotencyKey === key).length,
-    setReply: (reply) => void (standing = reply),
-    replyNext: (reply, count = 1) => void next.push(...Array.from({ length: count }, () => reply)),
-    reset: () => {
-      standing = undefined;
-      next = [];
-    },
+    setReply: (reply) => replies.set(reply),
+    replyNext: (reply, count) => replies.queue(reply, count),
+    reset: () => replies.reset(),
     close: async () => {
-      for (const res of hanging) res.socket?.destroy();
+      replies.dropHanging();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

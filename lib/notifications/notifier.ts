@@ -1,7 +1,6 @@
 import type { ChannelSet } from '../channels/channel.js';
 import type { Pool } from '../db/pool.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { EventType } from '../events/catalog/index.js';
 import { EventProcessor, type DurableHandler } from '../events/event-processor.js';
 import type { Logger } from '../logger.js';
 import { createCustomerDirectoryHandler } from '../banking/customer-directory.js';
@@ -75,7 +74,6 @@ export class Notifier {
   private retryWorker: Worker | null = null;
   private unsubscribe: (() => void) | null = null;
   /** Only these types are worth a hint: any other event has nothing durable to run. */
-  private readonly handledTypes: EventType[] | '*';
 
   constructor(private readonly options: NotifierOptions) {
     const t = options.timing;
@@ -109,7 +107,6 @@ export class Notifier {
       preclaim: { instanceId: options.instanceId, channels: () => this.dispatcher.availableChannels() },
       broadcast: (events) => options.bus.broadcast(events),
     });
-    this.handledTypes = handlers.some((h) => h.types === '*') ? '*' : [...new Set(handlers.flatMap((h) => h.types as EventType[]))];
     this.processor = new EventProcessor({
       pool: options.pool,
       handlers,
@@ -124,7 +121,10 @@ export class Notifier {
     const { logger, timing } = this.options;
     // The lease comes first: nothing may be claimed by an instance others think is dead.
     await this.instanceLease.renew();
-    this.unsubscribe = await this.options.bus.subscribe(this.handledTypes, (event) => this.processor.hint(event.id));
+    // Every stored event owes the durable handlers a run, including types none of them handles
+    // (service.* from balance sync and discovery): hinted, such an event is claimed and completed
+    // at once instead of waiting out the sweeper's grace period.
+    this.unsubscribe = await this.options.bus.subscribe('*', (event) => this.processor.hint(event.id));
     if (this.options.retryQueue) {
       this.retryWorker = createRetryWorker({
         connection: this.options.retryQueue.connection,

@@ -218,6 +218,26 @@ describe('publish → notification pipeline', () => {
   });
 });
 
+describe('events no handler notifies about', () => {
+  it('are completed on the fast path, not left to the sweeper', async () => {
+    // A sweeper grace far beyond the wait below: only the hint can complete the event in time.
+    const n = await startTestNotifier(ctx, sandboxes(), undefined, {
+      timing: { sweeperGraceMs: 60_000, sweeperIntervalMs: 100, sweeperBatchSize: 200, maxProcessAttempts: 3, deliveryPollIntervalMs: 100, deliveryStaleMs: 5_000, sendTimeoutMs: 2_000, concurrency: 32 },
+    });
+    running.push(n);
+    const syncId = `sync-${randomUUID()}`;
+    const event = { id: randomUUID(), type: 'service.balance.sync.completed' as const, aggregateType: 'service' as const, aggregateId: syncId, payload: { syncId, accountsSynced: 3, accountsFailed: 0, durationMs: 12 }, metadata: { source: 'test' } };
+    await ctx.bus.publish(event);
+    try {
+      const done = await waitFor(async () => (await ctx.pool.query('SELECT 1 FROM event_outbox WHERE event_id = $1', [event.id])).rows.length === 0, 3_000, 'service event completed');
+      expect(done).toBeTruthy();
+      expect(await deliveriesOf(ctx, event.id)).toEqual([]);
+    } finally {
+      await ctx.pool.query('DELETE FROM domain_events WHERE id = $1', [event.id]);
+    }
+  });
+});
+
 describe('unknown ids', () => {
   it('writes deliveries already claimed by the fan-out instance, which no live peer takes over', async () => {
     // Slow providers hold the sends open so the claimed rows can be looked at mid-flight.

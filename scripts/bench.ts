@@ -11,6 +11,7 @@ import { bullmqNoop, pgInsert, redisPubSub } from './bench/baselines.js';
 import { runBacklog } from './bench/backlog.js';
 import { runHttp } from './bench/http.js';
 import { prefillEvents } from './bench/prefill.js';
+import { comparePrefilled, dropPrefilledDatabase, recreatePrefilledDatabase } from './bench/prefill-comparison.js';
 import { runStats } from './bench/stats.js';
 import { resetBenchDatabase, runPipeline } from './bench/pipeline.js';
 import { ratio, round, RssSampler } from './bench/util.js';
@@ -25,6 +26,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '50' },
     prefill: { type: 'string', default: '0' },
     'compare-prefill': { type: 'string', default: '0' },
+    pairs: { type: 'string', default: '3' },
     backlog: { type: 'string' },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -32,7 +34,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(`npm run bench -- [--quick] [--latency MS] [--duration S] [--rate N] [--only baselines,pipeline,http,stats,backlog] [--connections N]
-                  [--prefill N | --compare-prefill N] [--backlog N] [--keep]
+                  [--prefill N | --compare-prefill N [--pairs P]] [--backlog N] [--keep]
   --quick        every phase shortened so the run ends within a minute
   --latency MS   sandbox provider latency (default 0)
   --duration S   max-rate measured window (default 60, quick 8); --duration 600 for the 10-minute RSS check
@@ -46,8 +48,13 @@ if (args.help) {
                  (then VACUUM ANALYZE, CHECKPOINT). To compare against an empty table, either run the bench
                  twice with the same options, once without --prefill, or use --compare-prefill
   --compare-prefill N
-                 pipeline max-rate phase on the empty table, then load N events, then the whole pipeline
-                 phase again with the same options; prints both and their ratio (issue target: ≥ 0.9 at 5M)
+                 max-rate events/s with N events stored against an empty table (issue target: ratio ≥ 0.9
+                 at 5M). The N events go into a twin database (<name>_prefilled_bench, re-created from the
+                 bench database and dropped at the end); then P pairs of max-rate windows (--duration, default
+                 30 here) alternate between the empty and the full table, A B, B A, A B, ..., so that the
+                 machine's drift cancels out; prints each pair's ratio and their median. Replaces the
+                 pipeline phase.
+  --pairs P      pairs of windows for --compare-prefill (default 3)
   --backlog N    events in the backlog phase (default 100000, quick 10000)
   --keep         leave the bench database as the run left it (default: emptied at the end)
 Environment: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/herald_bench), REDIS_URL (loopback only).
@@ -82,11 +89,12 @@ if (comparePrefill > 0 && !phases.has('pipeline')) throw new Error('--compare-pr
 const options = {
   quick,
   providerLatencyMs: Number(args.latency),
-  maxWindowSec: Number(args.duration ?? (quick ? 8 : 60)),
+  maxWindowSec: Number(args.duration ?? (quick ? 8 : args['compare-prefill'] !== '0' ? 30 : 60)),
   fixedRate: Number(args.rate),
   phases: [...phases],
   prefill,
   comparePrefill,
+  comparePairs: comparePrefill > 0 ? count('pairs', args.pairs) : null,
   backlogEvents: phases.has('backlog') ? count('backlog', args.backlog ?? (quick ? '10000' : '100000')) : null,
   keep: args.keep!,
   database: databaseUrl.replace(/\/\/[^@]*@/, '//'),
@@ -101,7 +109,10 @@ const started = Date.now();
 const rss = new RssSampler(quick ? 250 : 500).start();
 
 const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent' });
+// Before anything connects to the bench database: the twin is created with it as the template.
+const prefilledUrl = comparePrefill > 0 ? await recreatePrefilledDatabase(databaseUrl) : null;
 const ctx = createAppContext(config);
+const prefilledCtx = prefilledUrl ? createAppContext({ ...config, DATABASE_URL: prefilledUrl }) : null;
 const result: Record<string, unknown> = {
   startedAt: new Date(started).toISOString(),
   machine: {
@@ -152,13 +163,17 @@ try {
       drainMs: quick ? 6_000 : 30_000,
       concurrency: config.DELIVERY_CONCURRENCY,
     };
-    if (comparePrefill > 0) {
-      log('pipeline: max-rate phase on the empty domain_events table (--compare-prefill)');
-      result.pipelineEmpty = await runPipeline(ctx, { ...pipelineOptions, maxOnly: true }, rss, log);
-      result.prefill = await prefillEvents(ctx, { ...prefillOptions, events: comparePrefill }, log);
-      log(`pipeline: the same phase with ${comparePrefill.toLocaleString('en-US')} events already stored`);
+    if (prefilledCtx) {
+      result.prefillComparison = await comparePrefilled(
+        ctx,
+        prefilledCtx,
+        { pipeline: pipelineOptions, prefill: { ...prefillOptions, events: comparePrefill, buildIndexesAfterLoad: true }, pairs: options.comparePairs! },
+        rss,
+        log,
+      );
+    } else {
+      result.pipeline = await runPipeline(ctx, pipelineOptions, rss, log);
     }
-    result.pipeline = await runPipeline(ctx, pipelineOptions, rss, log);
   }
 
   if (phases.has('backlog')) {
@@ -183,6 +198,10 @@ try {
   if (!options.keep) await resetBenchDatabase(ctx).catch(() => {});
   else log('--keep: the bench database is left as the run left it');
   await ctx.close();
+  if (prefilledCtx) {
+    await prefilledCtx.close();
+    if (!options.keep) await dropPrefilledDatabase(databaseUrl).catch(() => {});
+  }
 }
 
 // ---- ratios, table, file -------------------------------------------------------------------
@@ -190,15 +209,15 @@ type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 const b = (result.baselines ?? {}) as Any;
 const p = (result.pipeline ?? {}) as Any;
 const h = (result.http ?? {}) as Any;
-const pe = (result.pipelineEmpty ?? {}) as Any;
-const pre = (result.prefill ?? null) as Any | null;
+const pc = (result.prefillComparison ?? null) as Any | null;
+const pre = (result.prefill ?? pc?.prefill ?? null) as Any | null;
 const bl = (result.backlog ?? null) as Any | null;
 result.ratios = {
   deliveriesPerSec_vs_bullmqJobsPerSec: ratio(p.maxRate?.deliveriesPerSec, b.bullmq?.jobsPerSec),
   eventsPerSec_vs_pubsubMsgsPerSec: ratio(p.maxRate?.eventsPerSec, b.pubsub?.messagesPerSec),
   eventRowsPerSec_vs_rawInsertRowsPerSec: ratio(p.maxRate?.pgRowsPerSec, b.pgInsert?.rowsPerSec),
   httpReqPerSec_vs_bareFastify: ratio(h.herald?.reqPerSec, h.bare?.reqPerSec),
-  prefilledEventsPerSec_vs_emptyTableEventsPerSec: ratio(pe.maxRate ? p.maxRate?.eventsPerSec : null, pe.maxRate?.eventsPerSec),
+  prefilledEventsPerSec_vs_emptyTableEventsPerSec: pc?.medianRatio ?? null,
 };
 result.memory = { whole: rss.summary(), pipeline: p.memory ?? null };
 result.durationSec = round((Date.now() - started) / 1000, 1);
@@ -207,10 +226,16 @@ const rows: [string, string, string, string][] = [];
 const fmt = (v: unknown, unit = '') => (v == null ? '—' : `${typeof v === 'number' ? v.toLocaleString('en-US') : String(v)}${unit}`);
 const r = result.ratios as Any;
 if (pre) rows.push(['domain_events rows loaded before the pipeline', fmt(pre.rowsInTable), `${fmt(pre.rowsPerSec)} rows/s load`, '']);
+if (pc) {
+  rows.push([
+    `events/s (max): empty table → ${fmt(pre?.events)} stored, ${pc.pairs} alternating pairs of ${pc.windowSeconds} s`,
+    `${fmt(pc.emptyEventsPerSec)} → ${fmt(pc.prefilledEventsPerSec)} (means)`,
+    `pair ratios ${pc.pairRatios.map((x: number) => x.toFixed(2)).join(', ')}; target median ≥ 0.9`,
+    fmt(pc.medianRatio),
+  ]);
+  rows.push(['WAL per event, empty → prefilled (mean of windows)', `${fmt(pc.walBytesPerEvent.empty)} → ${fmt(pc.walBytesPerEvent.prefilled)} B; FPI ${fmt(pc.fpiPerEvent.empty)} → ${fmt(pc.fpiPerEvent.prefilled)}`, '', '']);
+}
 if (p.maxRate) {
-  if (pe.maxRate) {
-    rows.push([`events/s (max): empty table → ${fmt(pre?.events)} stored`, `${fmt(pe.maxRate.eventsPerSec)} → ${fmt(p.maxRate.eventsPerSec)}`, 'target ratio ≥ 0.9', fmt(r.prefilledEventsPerSec_vs_emptyTableEventsPerSec)]);
-  }
   rows.push(['events/s (max, all 3 deliveries SENT)', fmt(p.maxRate.eventsPerSec), `pub/sub ${fmt(b.pubsub?.messagesPerSec)} msg/s`, fmt(r.eventsPerSec_vs_pubsubMsgsPerSec)]);
   rows.push(['deliveries/s (max)', fmt(p.maxRate.deliveriesPerSec), `BullMQ ${fmt(b.bullmq?.jobsPerSec)} jobs/s`, fmt(r.deliveriesPerSec_vs_bullmqJobsPerSec)]);
   rows.push(['Postgres rows/s (max)', fmt(p.maxRate.pgRowsPerSec), `INSERT ${fmt(b.pgInsert?.rowsPerSec)} rows/s`, fmt(r.eventRowsPerSec_vs_rawInsertRowsPerSec)]);

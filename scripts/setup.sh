@@ -20,9 +20,15 @@ say() { printf '[setup] %s\n' "$*"; }
 # 1. Dependencies (npm ci only when the lockfile changed since the last install).
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   say "installing dependencies"
-  # npm ci is exact; npm install is the fallback for a lockfile written on another platform
-  # whose optional native packages npm 11 then reports as missing.
-  npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error
+  # npm ci is exact; npm install is the fallback when npm 11 rejects the lockfile for optional
+  # native packages of other platforms that this registry does not serve (msgpackr-extract's
+  # darwin/win32 builds here: npm/cli#9846). Its long usage text is kept out of the log.
+  npm_ci_log=$(mktemp)
+  if ! npm ci --no-audit --no-fund --loglevel=error 2>"$npm_ci_log"; then
+    say "npm ci refused the lockfile ($(grep -m1 -o 'Missing: [^ ]*' "$npm_ci_log" || echo 'see npm output')); npm install instead"
+    npm install --no-audit --no-fund --loglevel=error
+  fi
+  rm -f "$npm_ci_log"
 fi
 
 # 2. Postgres and Redis: start local ones if they are installed but stopped.

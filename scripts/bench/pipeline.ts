@@ -44,7 +44,9 @@ function transactionCompleted(customer: BenchCustomer, phase: string) {
     aggregateType: 'transaction' as const,
     aggregateId: transactionId,
     payload: { transactionId, accountNumber: customer.accountNumber, amount: '1250.00', currency: 'MWK', direction: 'debit' as const, description: 'Bench transfer' },
-    metadata: { userId: customer.userId, correlationId: phase, source: 'herald.bench' },
+    // A correlation id of its own, as each customer request has: the correlation index then takes
+    // random keys, as it does in production. The phase rides in causationId (not indexed).
+    metadata: { userId: customer.userId, correlationId: randomUUID(), causationId: phase, source: 'herald.bench' },
   };
 }
 
@@ -163,6 +165,8 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
 
   // ---- fixed rate (open loop) -----------------------------------------------------------
   const phase = `${runTag}-fixed`;
+  // stored_at is the database's clock; a second of margin covers any skew against this process's.
+  const phaseStartedAt = new Date(Date.now() - 1_000);
   const statsBefore = await settledTableStats(ctx.pool);
   const publishedBefore = published;
   const publishLatencies: number[] = [];
@@ -217,8 +221,8 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
             max(extract(epoch FROM d.sent_at - e.stored_at) * 1000) FILTER (WHERE d.status = 'SENT') AS max,
             count(*) FILTER (WHERE d.status <> 'SENT') AS pending
        FROM domain_events e JOIN notifications n ON n.event_id = e.id JOIN notification_deliveries d ON d.notification_id = n.id
-      WHERE e.correlation_id = $1`,
-    [phase],
+      WHERE e.stored_at >= $2 AND e.causation_id = $1`,
+    [phase, phaseStartedAt],
   );
   const r = rows[0]!;
   const fixed = {

@@ -1,0 +1,115 @@
+// --compare-prefill N: max-rate throughput with N events already stored, against an empty
+// table, measured so that the machine's own drift cancels out.
+//
+// This VM's speed wanders by 1.5-1.8x over tens of minutes (same-run baselines moved that much
+// between two runs 40 minutes apart), so "empty table, then prefill, then the big table" compares
+// two different machines. Instead the big table lives in a second database, a copy of the bench
+// database's schema, and the windows alternate A B B A A B ...: a drift that is roughly linear
+// over a pair cancels out of the pair's ratio, and the median of the pairs shrugs off one bad one.
+import pg from 'pg';
+import type { AppContext } from '../../lib/app-context.js';
+import type { PipelineOptions } from './pipeline.js';
+import { resetBenchDatabase, runPipeline } from './pipeline.js';
+import { prefillEvents, type PrefillOptions } from './prefill.js';
+import { ratio, round, type RssSampler } from './util.js';
+
+/** The prefilled twin of a *_bench database URL: herald_bench → herald_prefilled_bench. */
+export function prefilledDatabaseUrl(benchUrl: string): string {
+  const url = new URL(benchUrl);
+  const name = url.pathname.slice(1);
+  url.pathname = `/${name.replace(/_bench$/, '')}_prefilled_bench`;
+  return url.toString();
+}
+
+/**
+ * Re-creates the twin from the bench database as a template, so it has exactly the migrated
+ * schema. Runs before anything connects to the bench database (CREATE DATABASE … TEMPLATE needs
+ * the template to have no sessions).
+ */
+export async function recreatePrefilledDatabase(benchUrl: string): Promise<string> {
+  const twinUrl = prefilledDatabaseUrl(benchUrl);
+  const template = new URL(benchUrl).pathname.slice(1);
+  const twin = new URL(twinUrl).pathname.slice(1);
+  const admin = new URL(benchUrl);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${twin}" WITH (FORCE)`);
+    await client.query(`CREATE DATABASE "${twin}" TEMPLATE "${template}"`);
+  } finally {
+    await client.end();
+  }
+  return twinUrl;
+}
+
+export async function dropPrefilledDatabase(benchUrl: string): Promise<void> {
+  const admin = new URL(benchUrl);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${new URL(prefilledDatabaseUrl(benchUrl)).pathname.slice(1)}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface PrefillComparisonOptions {
+  pipeline: PipelineOptions;
+  prefill: PrefillOptions;
+  /** A-B pairs; the order flips each pair (A B, B A, A B, ...). */
+  pairs: number;
+}
+
+export async function comparePrefilled(
+  empty: AppContext,
+  prefilled: AppContext,
+  o: PrefillComparisonOptions,
+  rss: RssSampler,
+  log: (line: string) => void,
+) {
+  await resetBenchDatabase(prefilled);
+  const prefill = await prefillEvents(prefilled, o.prefill, log);
+  const windows: { pair: number; table: 'empty' | 'prefilled'; eventsPerSec: number; deliveriesPerSec: number; walBytesPerEvent: number | null; fpiPerEvent: number | null }[] = [];
+  const run = async (pair: number, table: 'empty' | 'prefilled') => {
+    // The empty side is emptied before each of its windows; the prefilled side keeps what each
+    // window adds (a few percent of N at most), as a live table would.
+    if (table === 'empty') await resetBenchDatabase(empty);
+    log(`prefill comparison: pair ${pair + 1}/${o.pairs}, ${table} table`);
+    const result = await runPipeline(table === 'empty' ? empty : prefilled, { ...o.pipeline, maxOnly: true }, rss, log);
+    const m = result.maxRate;
+    windows.push({ pair, table, eventsPerSec: m.eventsPerSec ?? 0, deliveriesPerSec: m.deliveriesPerSec ?? 0, walBytesPerEvent: m.wal.bytesPerEvent, fpiPerEvent: m.wal.fpiPerEvent });
+  };
+  for (let pair = 0; pair < o.pairs; pair++) {
+    const order: ('empty' | 'prefilled')[] = pair % 2 === 0 ? ['empty', 'prefilled'] : ['prefilled', 'empty'];
+    for (const table of order) await run(pair, table);
+  }
+  const pairRatios = Array.from({ length: o.pairs }, (_, pair) => {
+    const e = windows.find((w) => w.pair === pair && w.table === 'empty')!;
+    const p = windows.find((w) => w.pair === pair && w.table === 'prefilled')!;
+    return ratio(p.eventsPerSec, e.eventsPerSec)!;
+  });
+  const sorted = [...pairRatios].sort((a, b) => a - b);
+  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  const mean = (table: 'empty' | 'prefilled', key: 'eventsPerSec' | 'walBytesPerEvent' | 'fpiPerEvent') => {
+    const values = windows.filter((w) => w.table === table).map((w) => w[key] ?? 0);
+    return values.reduce((a, b) => a + b, 0) / values.length;
+  };
+  const summary = {
+    prefill,
+    pairs: o.pairs,
+    windowSeconds: o.pipeline.maxWindowMs / 1000,
+    windows,
+    pairRatios,
+    medianRatio: round(median, 3),
+    minRatio: round(sorted[0], 3),
+    maxRatio: round(sorted[sorted.length - 1], 3),
+    emptyEventsPerSec: round(mean('empty', 'eventsPerSec'), 0),
+    prefilledEventsPerSec: round(mean('prefilled', 'eventsPerSec'), 0),
+    walBytesPerEvent: { empty: round(mean('empty', 'walBytesPerEvent'), 0), prefilled: round(mean('prefilled', 'walBytesPerEvent'), 0) },
+    fpiPerEvent: { empty: round(mean('empty', 'fpiPerEvent'), 2), prefilled: round(mean('prefilled', 'fpiPerEvent'), 2) },
+  };
+  log(`prefill comparison: pair ratios ${pairRatios.map((r) => r.toFixed(3)).join(', ')}; median ${summary.medianRatio}`);
+  return summary;
+}

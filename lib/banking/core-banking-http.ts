@@ -1,4 +1,5 @@
 import { readBody } from '../util/read-body.js';
+import { deadline } from '../util/deadline.js';
 import { z } from 'zod';
 import { parseRetryAfter } from '../channels/sms-gateway.js';
 import { accountNumber, currency, signedAmount } from '../events/catalog/fields.js';
@@ -40,7 +41,7 @@ export function createHttpCoreBanking(options: HttpCoreBankingOptions): CoreBank
   const timeoutMs = options.timeoutMs ?? 5_000;
 
   async function call<T>(operation: string, path: string, schema: z.ZodType<T>, init: { method: string; body?: unknown }, signal?: AbortSignal): Promise<T> {
-    const timeout = AbortSignal.timeout(timeoutMs);
+    const timeout = deadline(timeoutMs);
     let res: Response;
     let body: unknown;
     try {
@@ -52,11 +53,13 @@ export function createHttpCoreBanking(options: HttpCoreBankingOptions): CoreBank
           ...(options.auth ? { [options.auth.header]: options.auth.value } : {}),
         },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        signal: signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal,
       });
       body = await readBody(res);
     } catch (error) {
-      throw classifyTransportError(error, timeout.aborted, timeoutMs);
+      throw classifyTransportError(error, timeout.signal.aborted, timeoutMs);
+    } finally {
+      timeout.clear();
     }
     if (!res.ok) throw classifyHttpStatus(operation, res.status, res.headers.get('retry-after'), body);
     const parsed = schema.safeParse(body);

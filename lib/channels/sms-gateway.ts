@@ -1,4 +1,5 @@
 import { readBody } from '../util/read-body.js';
+import { deadline } from '../util/deadline.js';
 import type { Channel, OutboundMessage, Recipient, SendResult } from './channel.js';
 import {
   ChannelConfigurationError,
@@ -53,7 +54,7 @@ export function createSmsGatewayChannel(options: SmsGatewayOptions): Channel<'sm
       const to = message.recipient.phone;
       if (!to) throw new PermanentDeliveryError('no_phone_number', 'recipient has no phone number');
       const input: SmsBodyInput = { to, text: message.content.text, reference: message.deliveryId, sender: options.sender };
-      const timeout = AbortSignal.timeout(timeoutMs);
+      const timeout = deadline(timeoutMs);
       try {
         const res = await fetch(options.url, {
           method: 'POST',
@@ -66,7 +67,7 @@ export function createSmsGatewayChannel(options: SmsGatewayOptions): Channel<'sm
             'Idempotency-Key': message.deliveryId,
           },
           body: JSON.stringify(buildBody(input)),
-          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+          signal: signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal,
         });
         const body = await readBody(res);
         if (!res.ok) throw new SmsGatewayHttpError(res.status, res.headers.get('retry-after'), body);
@@ -76,7 +77,9 @@ export function createSmsGatewayChannel(options: SmsGatewayOptions): Channel<'sm
           response: { status: res.status },
         };
       } catch (error) {
-        throw classifySmsError(timeout.aborted && !isDeliveryError(error) ? new SmsTimeoutError(timeoutMs) : error);
+        throw classifySmsError(timeout.signal.aborted && !isDeliveryError(error) ? new SmsTimeoutError(timeoutMs) : error);
+      } finally {
+        timeout.clear();
       }
     },
   };

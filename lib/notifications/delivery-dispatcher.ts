@@ -12,6 +12,7 @@ import { pgExecutor } from '../db/sql-executor.js';
 import type { Logger } from '../logger.js';
 import { retryDelayMs, type RetrySchedules } from '../queues/retry-policy.js';
 import { Batcher } from '../util/batcher.js';
+import { deadline } from '../util/deadline.js';
 import { Semaphore } from '../util/semaphore.js';
 import {
   claimByIds, claimDue, completeNotifications, deactivateTokens, recordOutcomes,
@@ -159,16 +160,18 @@ export class DeliveryDispatcher {
       // pause without reaching the provider and without spending its attempt.
       return { ...base, status: 'RETRYING', refundAttempt: true, nextAttemptAt: this.pauseEnd(delivery.channel), errorCode: 'channel_paused', error: `${delivery.channel} is paused: ${pause.code}`, latencyMs: 0 };
     }
-    const timeout = AbortSignal.timeout(this.options.sendTimeoutMs);
+    const timeout = deadline(this.options.sendTimeoutMs);
     try {
-      const result = await withAbort(channel.send(message, timeout), timeout);
+      const result = await withAbort(channel.send(message, timeout.signal), timeout.signal);
       if (result.deadTokens?.length) await deactivateTokens(this.options.pool, result.deadTokens, 'unregistered');
       return { ...base, status: 'SENT', providerMessageId: result.providerMessageId, response: result.response, latencyMs: performance.now() - started };
     } catch (raw) {
-      const error = timeout.aborted && !(raw instanceof Error && 'kind' in raw)
+      const error = timeout.signal.aborted && !(raw instanceof Error && 'kind' in raw)
         ? new TransientDeliveryError('timeout', `no answer within ${this.options.sendTimeoutMs} ms`)
         : channel.classify(raw);
       return this.failure(delivery, error, performance.now() - started);
+    } finally {
+      timeout.clear();
     }
   }
 

@@ -197,6 +197,29 @@ describe('publish → notification pipeline', () => {
     expect(history.rows.map((h) => h.status)).toEqual(['RETRYING', 'SENT']);
   });
 
+  it('gives up on a provider that never answers after the send timeout, and sends on the retry', async () => {
+    let calls = 0;
+    const stuck = sandboxes();
+    const original = stuck.email.send.bind(stuck.email);
+    stuck.email.send = (message) => (++calls === 1 ? new Promise(() => {}) : original(message));
+    const n = await startTestNotifier(ctx, stuck, undefined, {
+      timing: { sweeperGraceMs: 300, sweeperIntervalMs: 100, sweeperBatchSize: 200, maxProcessAttempts: 3, deliveryPollIntervalMs: 100, deliveryStaleMs: 5_000, sendTimeoutMs: 150, concurrency: 32 },
+    });
+    running.push(n);
+    const c = await customer();
+    const event = transactionCompleted(c);
+    await ctx.bus.publish(event);
+    const rows = await waitFor(async () => {
+      const r = await deliveriesOf(ctx, event.id);
+      return allTerminal(r, 3) && r;
+    }, 10_000, 'email after a timed-out attempt');
+    const email = rows.find((r) => r.channel === 'email')!;
+    expect(email).toMatchObject({ status: 'SENT', attempts: 2 });
+    const history = await ctx.pool.query('SELECT status, error_code, latency_ms FROM notification_history WHERE delivery_id = $1 ORDER BY id', [email.id]);
+    expect(history.rows.map((h) => [h.status, h.error_code])).toEqual([['RETRYING', 'timeout'], ['SENT', null]]);
+    expect(history.rows[0].latency_ms).toBeGreaterThanOrEqual(140);
+  });
+
   it('processes an event with no resolvable recipient without notifying anyone, while other events proceed', async () => {
     const channels = sandboxes();
     await notifier(channels);

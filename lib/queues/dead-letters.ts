@@ -1,5 +1,6 @@
 import type { ChannelName } from '../channels/channel.js';
 import { withTransaction, type Pool } from '../db/pool.js';
+import { decodeCursor, encodeCursor } from '../api/cursor.js';
 
 export interface DeadLetterView {
   deliveryId: string;
@@ -112,25 +113,4 @@ function serialize(row: object): DeadLetterView {
   const r = row as Record<string, unknown>;
   const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : (v as string | null));
   return { ...(r as unknown as DeadLetterView), deadLetteredAt: iso(r.deadLetteredAt)!, retriedAt: iso(r.retriedAt), discardedAt: iso(r.discardedAt) };
-}
-
-function encodeCursor(at: Date | string, id: string): string {
-  return Buffer.from(JSON.stringify([new Date(at).toISOString(), id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { at: string; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
-    if (typeof at !== 'string' || typeof id !== 'string') throw new Error();
-    return { at, id };
-  } catch {
-    throw new InvalidCursorError();
-  }
-}
-
-export class InvalidCursorError extends Error {
-  readonly code = 'HERALD_ERR_INVALID_CURSOR';
-  constructor() {
-    super('cursor: is not a cursor this API issued');
-  }
 }

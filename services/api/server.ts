@@ -10,7 +10,6 @@ import { createMetrics, type HeraldMetrics } from '../../lib/api/metrics.js';
 import { coalescingRedisStore } from '../../lib/api/rate-limit-store.js';
 import { ReplayTooLargeError } from '../../lib/events/replay.js';
 import { EventValidationError } from '../../lib/events/validation-error.js';
-import { InvalidCursorError } from '../../lib/queues/dead-letters.js';
 import { apiConfigFrom, type ApiConfig } from './api-config.js';
 import { registerAuth, type ApiKeyAuth } from './auth.js';
 import { lazyRequestLogger, QuietRequestLogController } from './request-logging.js';
@@ -145,7 +144,6 @@ function toErrorResponse(error: FastifyError): { status: number; body: ErrorBody
     return from(new HttpError('validation_failed', `Invalid ${error.validationContext ?? 'request'}`, details));
   }
   if (error instanceof ReplayTooLargeError) return from(new HttpError('selection_too_large', error.message));
-  if (error instanceof InvalidCursorError) return from(new HttpError('invalid_cursor', error.message, [{ path: 'cursor', message: 'is not a cursor this API issued' }]));
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return from(new HttpError('payload_too_large'));

@@ -322,6 +322,9 @@ describe('admin', () => {
     const list = await inject(app, 'GET', '/v1/dead-letters?limit=5', admin.auth);
     expect(list.status).toBe(200);
     expect(list.body).toMatchObject({ items: expect.any(Array) });
+    const badCursor = await inject(app, 'GET', '/v1/dead-letters?cursor=not-a-cursor', admin.auth);
+    expect(badCursor.status).toBe(400);
+    expect(badCursor.body).toMatchObject({ error: 'invalid_cursor', details: [{ path: 'cursor' }] });
     expect((await inject(app, 'POST', `/v1/dead-letters/${randomUUID()}/retry`, admin.auth)).status).toBe(404);
     expect((await inject(app, 'DELETE', `/v1/dead-letters/${randomUUID()}`, admin.auth, { reason: 'obsolete' })).status).toBe(404);
     const noReason = await inject(app, 'DELETE', `/v1/dead-letters/${randomUUID()}`, admin.auth, {});

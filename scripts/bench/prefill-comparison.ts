@@ -21,6 +21,21 @@ export function prefilledDatabaseUrl(benchUrl: string): string {
   return url.toString();
 }
 
+/** Runs `fn` on a connection to the server's maintenance database (CREATE and DROP DATABASE need one). */
+async function withAdminClient<T>(benchUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new URL(benchUrl);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+const databaseName = (url: string) => new URL(url).pathname.slice(1);
+
 /**
  * Re-creates the twin from the bench database as a template, so it has exactly the migrated
  * schema. Runs before anything connects to the bench database (CREATE DATABASE … TEMPLATE needs
@@ -28,31 +43,15 @@ export function prefilledDatabaseUrl(benchUrl: string): string {
  */
 export async function recreatePrefilledDatabase(benchUrl: string): Promise<string> {
   const twinUrl = prefilledDatabaseUrl(benchUrl);
-  const template = new URL(benchUrl).pathname.slice(1);
-  const twin = new URL(twinUrl).pathname.slice(1);
-  const admin = new URL(benchUrl);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${twin}" WITH (FORCE)`);
-    await client.query(`CREATE DATABASE "${twin}" TEMPLATE "${template}"`);
-  } finally {
-    await client.end();
-  }
+  await withAdminClient(benchUrl, async (client) => {
+    await client.query(`DROP DATABASE IF EXISTS "${databaseName(twinUrl)}" WITH (FORCE)`);
+    await client.query(`CREATE DATABASE "${databaseName(twinUrl)}" TEMPLATE "${databaseName(benchUrl)}"`);
+  });
   return twinUrl;
 }
 
 export async function dropPrefilledDatabase(benchUrl: string): Promise<void> {
-  const admin = new URL(benchUrl);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${new URL(prefilledDatabaseUrl(benchUrl)).pathname.slice(1)}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
+  await withAdminClient(benchUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${databaseName(prefilledDatabaseUrl(benchUrl))}" WITH (FORCE)`));
 }
 
 export interface PrefillComparisonOptions {

@@ -26,6 +26,12 @@ async function customer(options?: Parameters<typeof createCustomer>[1]) {
 }
 const allTerminal = (rows: { status: string }[], n: number) =>
   rows.length === n && rows.every((r) => ['SENT', 'SKIPPED', 'FAILED', 'DEAD_LETTERED'].includes(r.status));
+/** The event's deliveries once all `n` have reached a final status. */
+const settled = (eventId: string, what: string, n = 3, context = ctx) =>
+  waitFor(async () => {
+    const rows = await deliveriesOf(context, eventId);
+    return allTerminal(rows, n) && rows;
+  }, 10_000, what);
 
 beforeAll(() => {
   ctx = testContext();
@@ -46,10 +52,7 @@ describe('publish → notification pipeline', () => {
     const event = transactionCompleted(c);
     await ctx.bus.publish(event);
 
-    const rows = await waitFor(async () => {
-      const r = await deliveriesOf(ctx, event.id);
-      return allTerminal(r, 3) && r;
-    }, 10_000, 'three terminal deliveries');
+    const rows = await settled(event.id, 'three terminal deliveries');
     expect(rows.map((r) => [r.channel, r.status])).toEqual([['email', 'SENT'], ['push', 'SENT'], ['sms', 'SENT']]);
     expect(new Set(rows.map((r) => r.notification_id)).size).toBe(1);
     for (const row of rows) expect(channels[row.channel as 'push'].timesSent(row.id)).toBe(1);
@@ -72,7 +75,7 @@ describe('publish → notification pipeline', () => {
     const c = await customer();
     const event = transactionCompleted(c);
     await ctx.bus.publish(event);
-    await waitFor(async () => allTerminal(await deliveriesOf(ctx, event.id), 3), 10_000, 'deliveries');
+    await settled(event.id, 'deliveries');
     const { rows } = await ctx.pool.query(
       `SELECT d.channel, d.content FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id WHERE n.event_id = $1`,
       [event.id],
@@ -90,7 +93,7 @@ describe('publish → notification pipeline', () => {
     const event = transactionCompleted(c);
     await ctx.bus.publish(event);
     await ctx.bus.publish(event);
-    await waitFor(async () => allTerminal(await deliveriesOf(ctx, event.id), 3), 10_000, 'deliveries');
+    await settled(event.id, 'deliveries');
     await new Promise((r) => setTimeout(r, 500));
     const rows = await deliveriesOf(ctx, event.id);
     expect(rows).toHaveLength(3);
@@ -152,10 +155,7 @@ describe('publish → notification pipeline', () => {
 
     const channels = sandboxes();
     await notifier(channels);
-    const rows = await waitFor(async () => {
-      const r = await deliveriesOf(ctx, event.id);
-      return allTerminal(r, 3) && r;
-    }, 10_000, 'sweeper delivery');
+    const rows = await settled(event.id, 'sweeper delivery');
     for (const row of rows) expect(channels[row.channel as 'push'].timesSent(row.id)).toBe(1);
   });
 
@@ -165,10 +165,7 @@ describe('publish → notification pipeline', () => {
     await ctx.pool.query('UPDATE customers SET phone = NULL WHERE user_id = $1', [c.userId]);
     const event = transactionCompleted(c);
     await ctx.bus.publish(event);
-    const rows = await waitFor(async () => {
-      const r = await deliveriesOf(ctx, event.id);
-      return allTerminal(r, 3) && r;
-    }, 10_000, 'deliveries');
+    const rows = await settled(event.id, 'deliveries');
     expect(rows.map((r) => [r.channel, r.status])).toEqual([['email', 'SENT'], ['push', 'SKIPPED'], ['sms', 'SKIPPED']]);
     const reasons = await ctx.pool.query(`SELECT channel, last_error FROM notification_deliveries WHERE id = ANY($1::uuid[]) AND status = 'SKIPPED' ORDER BY channel`, [rows.map((r) => r.id)]);
     expect(reasons.rows).toEqual([{ channel: 'push', last_error: 'no_device' }, { channel: 'sms', last_error: 'no_phone' }]);
@@ -187,10 +184,7 @@ describe('publish → notification pipeline', () => {
     const c = await customer();
     const event = transactionCompleted(c);
     await ctx.bus.publish(event);
-    const rows = await waitFor(async () => {
-      const r = await deliveriesOf(ctx, event.id);
-      return allTerminal(r, 3) && r;
-    }, 10_000, 'retried delivery');
+    const rows = await settled(event.id, 'retried delivery');
     const sms = rows.find((r) => r.channel === 'sms')!;
     expect(sms).toMatchObject({ status: 'SENT', attempts: 2 });
     const history = await ctx.pool.query('SELECT status FROM notification_history WHERE delivery_id = $1 ORDER BY id', [sms.id]);
@@ -209,10 +203,7 @@ describe('publish → notification pipeline', () => {
     const c = await customer();
     const event = transactionCompleted(c);
     await ctx.bus.publish(event);
-    const rows = await waitFor(async () => {
-      const r = await deliveriesOf(ctx, event.id);
-      return allTerminal(r, 3) && r;
-    }, 10_000, 'email after a timed-out attempt');
+    const rows = await settled(event.id, 'email after a timed-out attempt');
     const email = rows.find((r) => r.channel === 'email')!;
     expect(email).toMatchObject({ status: 'SENT', attempts: 2 });
     const history = await ctx.pool.query('SELECT status, error_code, latency_ms FROM notification_history WHERE delivery_id = $1 ORDER BY id', [email.id]);
@@ -230,7 +221,7 @@ describe('publish → notification pipeline', () => {
     const good = transactionCompleted(c);
     await ctx.bus.publish(orphan);
     await ctx.bus.publish(good);
-    await waitFor(async () => allTerminal(await deliveriesOf(ctx, good.id), 3), 10_000, 'the good event');
+    await settled(good.id, 'the good event');
     const processed = await waitFor(async () => {
       const r = await ctx.pool.query('SELECT 1 FROM event_outbox WHERE event_id = $1', [orphan.id]);
       return r.rows.length === 0;
@@ -287,10 +278,7 @@ describe('unknown ids', () => {
       timing: { sweeperGraceMs: 300, sweeperIntervalMs: 100, sweeperBatchSize: 200, maxProcessAttempts: 3, deliveryPollIntervalMs: 50, deliveryStaleMs: 300, sendTimeoutMs: 2_000, concurrency: 32 },
     });
     running.push(peerNotifier);
-    const rows = await waitFor(async () => {
-      const r = await deliveriesOf(ctx, event.id);
-      return allTerminal(r, 3) && r;
-    }, 10_000, 'three terminal deliveries');
+    const rows = await settled(event.id, 'three terminal deliveries');
     expect(rows.every((r) => r.status === 'SENT' && r.attempts === 1)).toBe(true);
     for (const row of rows) {
       expect(slow[row.channel as 'push'].timesSent(row.id)).toBe(1);

@@ -58,12 +58,22 @@ pg_up || { say "Postgres is not reachable at $db_host:$db_port. Set DATABASE_URL
 redis_up || { say "Redis is not reachable at $redis_host:$redis_port. Set REDIS_URL, or run: docker compose up -d"; exit 1; }
 
 # 3. Database, client, migrations.
-npx tsx scripts/ensure-database.ts
+migrations_pending=0
+npx tsx scripts/ensure-database.ts || { status=$?; [[ $status -eq 10 ]] && migrations_pending=1 || exit "$status"; }
 if [[ ! -f lib/db/generated/client.ts || prisma/schema.prisma -nt lib/db/generated/client.ts ]]; then
   say "generating the Prisma client"
   # Prisma may try to fetch a native query engine it never loads with engineType "client";
   # pointing it at any existing file stops the download attempt (see README, "Database").
   PRISMA_QUERY_ENGINE_LIBRARY="${PRISMA_QUERY_ENGINE_LIBRARY:-$PWD/package.json}" npx prisma generate >/dev/null
 fi
-say "applying migrations to ${DATABASE_URL%%\?*}"
-PRISMA_QUERY_ENGINE_LIBRARY="${PRISMA_QUERY_ENGINE_LIBRARY:-$PWD/package.json}" npx prisma migrate deploy 2>&1 | grep -E "applied|No pending|Error|error" || true
+if [[ $migrations_pending -eq 1 ]]; then
+  say "applying migrations to ${DATABASE_URL%%\?*}"
+  if ! migrate_log=$(PRISMA_QUERY_ENGINE_LIBRARY="${PRISMA_QUERY_ENGINE_LIBRARY:-$PWD/package.json}" npx prisma migrate deploy 2>&1); then
+    printf '%s\n' "$migrate_log"
+    say "prisma migrate deploy failed; nothing was started"
+    exit 1
+  fi
+  printf '%s\n' "$migrate_log" | grep -E "applied|No pending" || true
+else
+  say "migrations already applied to ${DATABASE_URL%%\?*}"
+fi

@@ -1,29 +1,20 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AppContext } from '../../lib/app-context.js';
 import { AccountDiscovery } from '../../lib/banking/account-discovery.js';
-import type { SimulatedCoreBank } from '../../lib/banking/sandbox/simulated-core-bank.js';
-import { testContext } from '../support/harness.js';
-import { BankingFixtures, eventsWhere, startBank } from './support.js';
+import { BankingFixtures, eventsWhere, startBank, useBankingContext } from './support.js';
 
 let ctx: AppContext;
 let fixtures: BankingFixtures;
-const banks: SimulatedCoreBank[] = [];
 
-beforeAll(() => {
-  ctx = testContext();
-  fixtures = new BankingFixtures(ctx);
-});
-afterEach(async () => {
-  await Promise.all(banks.splice(0).map((b) => b.close().catch(() => {})));
-});
-afterAll(async () => {
-  await fixtures.cleanup();
-  await ctx.close();
+const closeAfterTest = useBankingContext((c, f) => {
+  ctx = c;
+  fixtures = f;
 });
 
 async function setup(retryMs = 0) {
   const { bank, coreBanking } = await startBank({ timeoutMs: 1_000 });
-  banks.push(bank);
+  // A test may have closed its bank already (an outage drill).
+  closeAfterTest(() => bank.close().catch(() => {}));
   return { bank, discovery: new AccountDiscovery({ pool: ctx.pool, bus: ctx.bus, coreBanking, logger: ctx.logger, retryMs }) };
 }
 

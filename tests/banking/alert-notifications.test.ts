@@ -1,30 +1,21 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AppContext } from '../../lib/app-context.js';
 import { BalanceSync } from '../../lib/banking/balance-sync.js';
 import { SandboxChannel } from '../../lib/channels/sandbox-channel.js';
-import type { Notifier } from '../../lib/notifications/notifier.js';
-import { deliveriesOf, startTestNotifier, testContext, transactionCompleted, waitFor } from '../support/harness.js';
-import { addRule, alertsFor, BankingFixtures, startBank } from './support.js';
+import { deliveriesOf, startTestNotifier, transactionCompleted, waitFor } from '../support/harness.js';
+import { addRule, alertsFor, BankingFixtures, startBank, useBankingContext } from './support.js';
 
 let ctx: AppContext;
 let fixtures: BankingFixtures;
-const running: Notifier[] = [];
-
-beforeAll(() => {
-  ctx = testContext();
-  fixtures = new BankingFixtures(ctx);
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((n) => n.stop()));
-});
-afterAll(async () => {
-  await fixtures.cleanup();
-  await ctx.close();
+const closeAfterTest = useBankingContext((c, f) => {
+  ctx = c;
+  fixtures = f;
 });
 
 async function notifier() {
   const channels = { push: new SandboxChannel('push'), email: new SandboxChannel('email'), sms: new SandboxChannel('sms') };
-  running.push(await startTestNotifier(ctx, channels));
+  const notifier = await startTestNotifier(ctx, channels);
+  closeAfterTest(() => notifier.stop());
   return channels;
 }
 

@@ -1,29 +1,20 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AppContext } from '../../lib/app-context.js';
 import { BalanceSync } from '../../lib/banking/balance-sync.js';
-import type { SimulatedCoreBank } from '../../lib/banking/sandbox/simulated-core-bank.js';
-import { testContext } from '../support/harness.js';
-import { balanceOf, BankingFixtures, eventsWhere, startBank } from './support.js';
+import { balanceOf, BankingFixtures, eventsWhere, startBank, useBankingContext } from './support.js';
 
 let ctx: AppContext;
 let fixtures: BankingFixtures;
-const banks: SimulatedCoreBank[] = [];
 
-beforeAll(() => {
-  ctx = testContext();
-  fixtures = new BankingFixtures(ctx);
-});
-afterEach(async () => {
-  await Promise.all(banks.splice(0).map((b) => b.close().catch(() => {})));
-});
-afterAll(async () => {
-  await fixtures.cleanup();
-  await ctx.close();
+const closeAfterTest = useBankingContext((c, f) => {
+  ctx = c;
+  fixtures = f;
 });
 
 async function setup(options: { maxBatch?: number; maxConsecutiveFailures?: number } = {}) {
   const { bank, coreBanking } = await startBank({ maxBatch: options.maxBatch, timeoutMs: 1_000 });
-  banks.push(bank);
+  // A test may have closed its bank already (an outage drill).
+  closeAfterTest(() => bank.close().catch(() => {}));
   const sync = new BalanceSync({ pool: ctx.pool, bus: ctx.bus, coreBanking, logger: ctx.logger, maxConsecutiveFailures: options.maxConsecutiveFailures });
   const run = async (...args: Parameters<BalanceSync['run']>) => {
     const outcome = await sync.run(...args);

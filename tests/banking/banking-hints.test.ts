@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AppContext } from '../../lib/app-context.js';
 import { AccountDiscovery } from '../../lib/banking/account-discovery.js';
 import { BalanceSync } from '../../lib/banking/balance-sync.js';
@@ -7,22 +7,13 @@ import { startBankingHints } from '../../lib/banking/banking-hints.js';
 import type { SimulatedCoreBank } from '../../lib/banking/sandbox/simulated-core-bank.js';
 import { startScheduler } from '../../services/scheduler/scheduler-service.js';
 import { testContext, transactionCompleted, waitFor } from '../support/harness.js';
-import { balanceOf, BankingFixtures, eventsWhere, startBank } from './support.js';
+import { balanceOf, BankingFixtures, eventsWhere, startBank, useBankingContext } from './support.js';
 
 let ctx: AppContext;
 let fixtures: BankingFixtures;
-const cleanups: (() => Promise<void>)[] = [];
-
-beforeAll(() => {
-  ctx = testContext();
-  fixtures = new BankingFixtures(ctx);
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-afterAll(async () => {
-  await fixtures.cleanup();
-  await ctx.close();
+const closeAfterTest = useBankingContext((c, f) => {
+  ctx = c;
+  fixtures = f;
 });
 
 /** A scheduler instance's banking hints, on its own connections, against a simulated core bank. */
@@ -36,7 +27,7 @@ async function hints(bank: SimulatedCoreBank, coreBanking: Awaited<ReturnType<ty
     discovery: new AccountDiscovery({ ...banking, retryMs: 60_000 }),
     coalesceMs,
   });
-  cleanups.push(async () => {
+  closeAfterTest(async () => {
     await started.stop();
     await instance.close();
   });
@@ -45,7 +36,7 @@ async function hints(bank: SimulatedCoreBank, coreBanking: Awaited<ReturnType<ty
 
 async function bank() {
   const started = await startBank();
-  cleanups.push(() => started.bank.close());
+  closeAfterTest(() => started.bank.close());
   return started;
 }
 
@@ -119,7 +110,7 @@ describe('the scheduler service', () => {
     const { bank: core, coreBanking } = await bank();
     const instance = testContext({ BALANCE_SYNC_COALESCE_MS: '100' });
     const scheduler = await startScheduler(instance, { coreBanking, outboxSweep: '0 0 1 1 *' });
-    cleanups.push(async () => {
+    closeAfterTest(async () => {
       await scheduler.stop();
       await instance.close();
     });

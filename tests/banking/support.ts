@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { AppContext } from '../../lib/app-context.js';
 import { createHttpCoreBanking } from '../../lib/banking/core-banking-http.js';
 import type { CoreBanking } from '../../lib/banking/core-banking.js';
 import { startSimulatedCoreBank, type SimulatedCoreBank } from '../../lib/banking/sandbox/simulated-core-bank.js';
-import { deleteCustomer } from '../support/harness.js';
+import { deleteCustomer, testContext } from '../support/harness.js';
 
 /** A simulated core bank on loopback and the real HTTP adapter pointed at it. */
 export async function startBank(options: { maxBatch?: number; timeoutMs?: number } = {}): Promise<{ bank: SimulatedCoreBank; coreBanking: CoreBanking }> {
@@ -89,4 +90,31 @@ export async function addRule(ctx: AppContext, accountNumber: string, kind: stri
     [accountNumber, kind, threshold],
   );
   return rows[0]!.id;
+}
+
+/**
+ * The set-up the banking test files share: before the file, a test context and its fixtures
+ * (handed to `ready`); after each test, whatever that test registered with the returned
+ * function is closed, newest first; after the file, the fixtures are cleaned up and the
+ * context closed.
+ */
+export function useBankingContext(ready: (ctx: AppContext, fixtures: BankingFixtures) => void): (close: () => Promise<unknown>) => void {
+  let ctx: AppContext | undefined;
+  let fixtures: BankingFixtures | undefined;
+  const closers: (() => Promise<unknown>)[] = [];
+  beforeAll(() => {
+    ctx = testContext();
+    fixtures = new BankingFixtures(ctx);
+    ready(ctx, fixtures);
+  });
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+  });
+  afterAll(async () => {
+    await fixtures?.cleanup();
+    await ctx?.close();
+  });
+  return (close) => {
+    closers.push(close);
+  };
 }

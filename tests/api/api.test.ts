@@ -261,6 +261,33 @@ describe('pagination', () => {
     const times = fresh.body.items.map((e: { storedAt: string }) => e.storedAt);
     expect([...times].sort().reverse()).toEqual(times);
   });
+
+  it('finds events by aggregate and by correlation id, newest first, and nothing for a near miss', async () => {
+    const c = await customer();
+    const tx = `t-${randomUUID()}`;
+    const flow = `flow-${randomUUID()}`;
+    const ofTx = [0, 1, 2].map(() => ({ ...transactionCompleted(c), aggregateId: tx, metadata: { userId: c.userId, correlationId: flow, source: 'test' } }));
+    const other = { ...transactionCompleted(c), metadata: { userId: c.userId, correlationId: `${flow}-other`, source: 'test' } };
+    for (const event of [...ofTx, other]) {
+      await ctx.bus.publish(event);
+      // Distinct stored_at (millisecond precision), so "newest first" has one answer.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+
+    const byAggregate = await inject(app, 'GET', `/v1/events?aggregateType=transaction&aggregateId=${tx}&limit=10`, reader.auth);
+    expect(byAggregate.status).toBe(200);
+    expect(byAggregate.body.items.map((e: { id: string }) => e.id)).toEqual(ofTx.map((e) => e.id).reverse());
+    const wrongType = await inject(app, 'GET', `/v1/events?aggregateType=account&aggregateId=${tx}&limit=10`, reader.auth);
+    expect(wrongType.body.items).toEqual([]);
+
+    const byCorrelation = await inject(app, 'GET', `/v1/events?correlationId=${flow}&limit=2`, reader.auth);
+    expect(byCorrelation.body.items.map((e: { id: string }) => e.id)).toEqual([ofTx[2]!.id, ofTx[1]!.id]);
+    const next = await inject(app, 'GET', `/v1/events?correlationId=${flow}&limit=2&cursor=${byCorrelation.body.nextCursor}`, reader.auth);
+    expect(next.body.items.map((e: { id: string }) => e.id)).toEqual([ofTx[0]!.id]);
+    expect(next.body.nextCursor).toBeNull();
+    const nearMiss = await inject(app, 'GET', `/v1/events?correlationId=${flow.slice(0, -1)}&limit=10`, reader.auth);
+    expect(nearMiss.body.items).toEqual([]);
+  });
 });
 
 describe('users', () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { appendBounded, DEFAULT_SINK_LOG_LIMIT } from '../../channels/sandbox/bounded-log.js';
-import { ScriptedReplies, sendJson as json, type ScriptedReply } from '../../channels/sandbox/scripted-replies.js';
+import { ScriptedReplies, sendJson as json, type ScriptedPeer, type ScriptedReply } from '../../channels/sandbox/scripted-replies.js';
 
 export type CoreBankReply = ScriptedReply;
 
@@ -27,7 +27,7 @@ export type PostingResult =
   | { status: 'posted'; balanceAfter: string; currency: string }
   | { status: 'rejected'; reason: 'insufficient_funds'; balance: string; currency: string };
 
-export interface SimulatedCoreBank {
+export interface SimulatedCoreBank extends ScriptedPeer {
   /** Base URL of the core-banking contract (see core-banking-http.ts). */
   readonly url: string;
   readonly port: number;
@@ -44,12 +44,6 @@ export interface SimulatedCoreBank {
   setBalance(accountNumber: string, balance: string): void;
   /** The bank forgets the account: balance requests report it unknown. */
   closeAccount(accountNumber: string): void;
-  /** Answer every request with `reply` until reset (e.g. an outage). */
-  setReply(reply: CoreBankReply): void;
-  /** Answer the next `count` requests with `reply`. */
-  replyNext(reply: CoreBankReply, count?: number): void;
-  reset(): void;
-  close(): Promise<void>;
 }
 
 export interface SimulatedCoreBankOptions {

@@ -7,6 +7,16 @@ export type ScriptedReply = { status: number; body?: unknown; headers?: Record<s
  * The outage drills shared by the sandbox HTTP peers (SMS gateway, core bank): a standing reply
  * until reset, replies queued for the next requests, and requests left hanging until close.
  */
+/** What a sandbox HTTP peer driven by ScriptedReplies lets a test do with it. */
+export interface ScriptedPeer {
+  /** Answer every request with `reply` until reset (e.g. an outage). */
+  setReply(reply: ScriptedReply): void;
+  /** Answer the next `count` requests with `reply`. */
+  replyNext(reply: ScriptedReply, count?: number): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
 export class ScriptedReplies {
   private standing: ScriptedReply | undefined;
   private queued: ScriptedReply[] = [];

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { appendBounded, DEFAULT_SINK_LOG_LIMIT } from './bounded-log.js';
-import { ScriptedReplies, sendJson as json, type ScriptedReply } from './scripted-replies.js';
+import { ScriptedReplies, sendJson as json, type ScriptedPeer, type ScriptedReply } from './scripted-replies.js';
 
 export type SmsSinkReply = ScriptedReply;
 
@@ -18,7 +18,7 @@ export interface SmsSinkMessage extends SmsSinkRequest {
   messageId: string;
 }
 
-export interface SmsGatewaySink {
+export interface SmsGatewaySink extends ScriptedPeer {
   readonly url: string;
   readonly port: number;
   /** SMS the gateway accepted, one per Idempotency-Key. */
@@ -27,12 +27,6 @@ export interface SmsGatewaySink {
   readonly requests: SmsSinkRequest[];
   acceptedFor(idempotencyKey: string): SmsSinkMessage | undefined;
   requestsFor(idempotencyKey: string): number;
-  /** Answer every request with `reply` until reset (e.g. an outage). */
-  setReply(reply: SmsSinkReply): void;
-  /** Answer the next `count` requests with `reply`. */
-  replyNext(reply: SmsSinkReply, count?: number): void;
-  reset(): void;
-  close(): Promise<void>;
 }
 
 export interface SmsGatewaySinkOptions {

@@ -89,7 +89,7 @@ if (comparePrefill > 0 && !phases.has('pipeline')) throw new Error('--compare-pr
 const options = {
   quick,
   providerLatencyMs: Number(args.latency),
-  maxWindowSec: Number(args.duration ?? (quick ? 8 : args['compare-prefill'] !== '0' ? 30 : 60)),
+  maxWindowSec: Number(args.duration ?? (quick ? 8 : comparePrefill > 0 ? 30 : 60)),
   fixedRate: Number(args.rate),
   phases: [...phases],
   prefill,

@@ -127,6 +127,12 @@ export interface RecordedOutcome {
  * Writes a batch of send outcomes and their history rows in one statement. An outcome only
  * lands if the delivery is still in the attempt it describes: a late answer from an
  * orphaned send never overwrites a newer attempt. History always keeps every attempt.
+ *
+ * It also locks the notification of every delivery it settles, until commit. Two
+ * transactions settling the last deliveries of one notification would otherwise each check
+ * completion before the other committed, each see the other's delivery still in flight, and
+ * leave the notification incomplete for good (no notification.sent). With the lock, the
+ * second one's completion check starts after the first committed.
  */
 export async function recordOutcomes(db: Pool | PoolClient, outcomes: DeliveryOutcome[]): Promise<RecordedOutcome[]> {
   if (outcomes.length === 0) return [];
@@ -170,7 +176,12 @@ export async function recordOutcomes(db: Pool | PoolClient, outcomes: DeliveryOu
        SELECT id, channel, 'retries_exhausted', last_error, attempts FROM upd WHERE status = 'DEAD_LETTERED'
        ON CONFLICT (delivery_id) DO UPDATE SET dead_lettered_at = now(), last_error = excluded.last_error,
               attempts = excluded.attempts, retried_at = NULL, discarded_at = NULL, discard_reason = NULL)
-     SELECT id, "notificationId", status, channel, "userId", "eventType" FROM upd`,
+     , settling AS (
+       SELECT n.id FROM notifications n
+        WHERE n.id IN (SELECT "notificationId" FROM upd WHERE status <> 'RETRYING')
+        ORDER BY n.id FOR NO KEY UPDATE)
+     -- The count makes the locking CTE run (one nobody reads is skipped).
+     SELECT id, "notificationId", status, channel, "userId", "eventType" FROM upd WHERE (SELECT count(*) FROM settling) >= 0`,
     [JSON.stringify(rows)],
   ));
   return updated;

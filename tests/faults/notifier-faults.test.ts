@@ -42,6 +42,8 @@ async function scenario(
     }
     expect(verdict.duplicated).toBeLessThanOrEqual(bounds.maxDuplicates);
     expect(verdict.maxSendsPerDelivery).toBeLessThanOrEqual(bounds.maxDuplicates > 0 ? 2 : 1);
+    expect(verdict.incomplete).toBe(0);
+    expect(verdict.lifecycleMismatches).toBe(0);
     await bounds.verify?.(s);
   } finally {
     await Promise.all(children.splice(0).map((c) => c.kill('SIGKILL')));

@@ -100,6 +100,10 @@ export interface Verdict {
   lost: number;
   duplicated: number;
   maxSendsPerDelivery: number;
+  /** Notifications whose deliveries are all final but which were never completed. */
+  incomplete: number;
+  /** Notifications without exactly one notification.sent/failed event. */
+  lifecycleMismatches: number;
   drainMs: number;
 }
 
@@ -127,6 +131,13 @@ export async function drainAndVerify(ctx: AppContext, scenario: Scenario, timeou
     }
   }
   const sent = rows.filter((r) => r.status === 'SENT');
+  // The completing write commits with the last delivery's final status, so by now every
+  // notification must be complete and announced once.
+  const notifications = (await ctx.pool.query<{ completed: boolean; announced: number }>(
+    `SELECT n.completed_at IS NOT NULL AS completed,
+            (SELECT count(*) FROM domain_events e WHERE e.user_id = n.user_id AND e.aggregate_id = n.id::text
+                AND e.type IN ('notification.sent', 'notification.failed'))::int AS announced
+       FROM notifications n WHERE n.event_id = ANY($1::uuid[])`, [scenario.eventIds])).rows;
   return {
     events: scenario.eventIds.length,
     expected,
@@ -136,6 +147,8 @@ export async function drainAndVerify(ctx: AppContext, scenario: Scenario, timeou
     lost: expected - terminal + sent.filter((r) => !sends.has(r.id)).length,
     duplicated: [...sends.values()].filter((n) => n > 1).length,
     maxSendsPerDelivery: Math.max(0, ...sends.values()),
+    incomplete: notifications.filter((n) => !n.completed).length,
+    lifecycleMismatches: notifications.filter((n) => n.announced !== 1).length,
     drainMs,
   };
 }

@@ -3,19 +3,17 @@ import type { ChannelHealth } from '../channels/channel-health.js';
 import type { FanOutWork } from './fan-out.js';
 import type { OperatorAlerts } from './operator-alerts.js';
 import { TransientDeliveryError, type DeliveryError } from '../channels/delivery-errors.js';
-import { withTransaction, type Pool, type PoolClient } from '../db/pool.js';
+import { withTransaction, type Pool } from '../db/pool.js';
 import type { EventBus } from '../events/event-bus.js';
-import { insertEvents } from '../events/event-store.js';
-import { parseEvent, type HeraldEvent } from '../events/envelope.js';
 import type { StoredEvent } from '../events/stored-event.js';
-import { pgExecutor } from '../db/sql-executor.js';
 import type { Logger } from '../logger.js';
 import { retryDelayMs, type RetrySchedules } from '../queues/retry-policy.js';
 import { Batcher } from '../util/batcher.js';
 import { deadline } from '../util/deadline.js';
 import { Semaphore } from '../util/semaphore.js';
+import { lifecycleEvents, storeLifecycleEvents } from './lifecycle-events.js';
 import {
-  claimByIds, claimDue, completeNotifications, deactivateTokens, recordOutcomes,
+  claimByIds, claimDue, deactivateTokens, recordOutcomes,
   type ClaimedDelivery, type DeliveryOutcome, type DueClaimOptions, type RecordedOutcome,
 } from './delivery-store.js';
 
@@ -226,8 +224,8 @@ export class DeliveryDispatcher {
       try {
         return await withTransaction(this.options.pool, async (client) => {
           const recorded = await recordOutcomes(client, outcomes);
-          const stored = await insertEvents(pgExecutor(client), await lifecycleEvents(client, recorded, byId), { processed: true });
-          return { recorded, published: stored.filter((s) => !s.duplicate).map((s) => s.event) };
+          const published = await storeLifecycleEvents(client, await lifecycleEvents(client, recorded, byId));
+          return { recorded, published };
         });
       } catch (error) {
         if (Date.now() > deadline) throw error;
@@ -236,56 +234,6 @@ export class DeliveryDispatcher {
       }
     }
   }
-}
-
-/**
- * notification.dead_lettered for every delivery that just ran out of attempts, and
- * notification.sent/failed for every notification whose last delivery just settled. They
- * are facts for outside subscribers: no durable handler consumes them, so they are stored
- * already processed and cost the sweeper nothing.
- */
-async function lifecycleEvents(client: PoolClient, recorded: RecordedOutcome[], outcomes: Map<string, DeliveryOutcome>): Promise<HeraldEvent[]> {
-  const settled = [...new Set(recorded.filter((r) => r.status !== 'RETRYING').map((r) => r.notificationId))];
-  if (settled.length === 0) return [];
-  const dead = recorded.filter((r) => r.status === 'DEAD_LETTERED');
-  const completed = await completeNotifications(client, settled);
-  const deadContext = dead.length
-    ? (await client.query<{ id: string; event_id: string; user_id: string; correlation_id: string | null }>(
-        `SELECT n.id, n.event_id, n.user_id, e.correlation_id FROM notifications n JOIN domain_events e ON e.id = n.event_id
-          WHERE n.id = ANY($1::uuid[])`, [dead.map((d) => d.notificationId)])).rows
-    : [];
-  const byNotification = new Map(deadContext.map((r) => [r.id, r]));
-  return [
-    ...dead.map((d) => {
-      const n = byNotification.get(d.notificationId)!;
-      const outcome = outcomes.get(d.id);
-      return parseEvent({
-        type: 'notification.dead_lettered',
-        aggregateType: 'notification',
-        aggregateId: d.notificationId,
-        payload: {
-          notificationId: d.notificationId, deliveryId: d.id, eventId: n.event_id, channel: d.channel,
-          attempts: outcome?.attempt ?? 0, ...(outcome?.error ? { lastError: outcome.error.slice(0, 1_000) } : {}),
-        },
-        metadata: { userId: n.user_id, causationId: n.event_id, ...(n.correlation_id ? { correlationId: n.correlation_id } : {}), source: 'herald.notifier' },
-      });
-    }),
-    ...completed.map((n) =>
-      parseEvent({
-        type: n.outcome === 'sent' ? 'notification.sent' : 'notification.failed',
-        aggregateType: 'notification',
-        aggregateId: n.id,
-        payload: {
-          notificationId: n.id,
-          eventId: n.eventId,
-          eventType: n.eventType,
-          userId: n.userId,
-          channels: n.channels.map((c) => ({ channel: c.channel, deliveryId: c.deliveryId, status: c.status, ...(c.error ? { error: c.error.slice(0, 500) } : {}) })),
-        },
-        metadata: { userId: n.userId, causationId: n.eventId, ...(n.correlationId ? { correlationId: n.correlationId } : {}), source: 'herald.notifier' },
-      }),
-    ),
-  ];
 }
 
 function withAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -9,6 +9,7 @@ import { loadAccountOwners, loadProfiles, loadRecentSends } from './recipient-pr
 import { priorityOf, routedEventTypes, ruleFor } from './routing.js';
 import type { TemplateRenderer } from './templates/template-renderer.js';
 import { prepared } from '../db/prepared.js';
+import { completionEvents, storeLifecycleEvents } from './lifecycle-events.js';
 
 /** New deliveries, handed over once their rows are committed. */
 export interface FanOutWork {
@@ -28,6 +29,8 @@ export interface FanOutOptions {
    * them SENDING under a dead lease, which the due-delivery poller rescues like any orphan.
    */
   preclaim?: { instanceId: string; channels: () => ChannelName[] };
+  /** Announces, after commit, the notifications fan-out itself completed (nothing to send). */
+  broadcast?: (events: StoredEvent[]) => Promise<void>;
   now?: () => Date;
 }
 
@@ -139,8 +142,9 @@ export function createFanOutHandler(options: FanOutOptions): DurableHandler {
 
       const pending: string[] = [];
       const claimed: ClaimedDelivery[] = [];
+      let announced: StoredEvent[] = [];
       if (toInsert.length > 0) {
-        const { rows } = await client.query<{ id: string; status: string }>(prepared('insert-deliveries',
+        const { rows } = await client.query<{ id: string; notification_id: string; status: string }>(prepared('insert-deliveries',
           `WITH d AS (
              INSERT INTO notification_deliveries (id, notification_id, channel, status, attempts, claimed_by, claimed_at,
                     user_id, event_type, priority, content, next_attempt_at, last_error)
@@ -149,21 +153,28 @@ export function createFanOutHandler(options: FanOutOptions): DurableHandler {
                FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, notification_id uuid, channel text, status text, attempts int,
                     claimed_by text, user_id text, event_type text, priority text, content jsonb, next_attempt_at timestamptz, last_error text)
              ON CONFLICT (notification_id, channel) DO NOTHING
-             RETURNING id, channel, status, last_error)
+             RETURNING id, notification_id, channel, status, last_error)
            , h AS (
              INSERT INTO notification_history (delivery_id, channel, attempt, status, error)
              SELECT id, channel, 0, status, last_error FROM d WHERE status NOT IN ('PENDING', 'SENDING'))
-           SELECT id, status FROM d`,
+           SELECT id, notification_id, status FROM d`,
           [JSON.stringify(toInsert)],
         ));
+        const open = new Set<string>();
         for (const row of rows) {
           if (row.status === 'PENDING') pending.push(row.id);
           else if (row.status === 'SENDING') claimed.push(claims.get(row.id)!);
+          if (row.status === 'PENDING' || row.status === 'SENDING' || row.status === 'DEFERRED') open.add(row.notification_id);
         }
+        const unsent = [...new Set(rows.map((r) => r.notification_id))].filter((id) => !open.has(id));
+        if (unsent.length > 0) announced = await storeLifecycleEvents(client, await completionEvents(client, unsent));
       }
       if (replay) pending.push(...(await resetFailedOnReplay(client, events.map((e) => e.id))));
-      if (pending.length === 0 && claimed.length === 0) return;
-      return () => options.dispatch({ pending, claimed }).then(() => undefined);
+      if (pending.length === 0 && claimed.length === 0 && announced.length === 0) return;
+      return async () => {
+        if (announced.length > 0) await options.broadcast?.(announced);
+        if (pending.length > 0 || claimed.length > 0) await options.dispatch({ pending, claimed });
+      };
     },
   };
 }

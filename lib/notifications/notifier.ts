@@ -49,14 +49,17 @@ export interface HandlerOptions {
   /** Where new deliveries go after commit; without it they wait for a notifier's poller. */
   dispatch?: FanOutOptions['dispatch'];
   preclaim?: FanOutOptions['preclaim'];
-  /** Broadcasts events a handler stored (debit alerts) once committed; without it they wait for the sweeper. */
+  /**
+   * Broadcasts events a handler stored (debit alerts, notifications completed at fan-out) once
+   * committed. Without it, debit alerts wait for the sweeper and completions go unheard live.
+   */
   broadcast?: DebitAlertOptions['broadcast'];
 }
 
 /** The durable handlers every process that processes events must run, in order. */
 export function notificationHandlers(options: HandlerOptions): DurableHandler[] {
   const { logger, renderer = new TemplateRenderer(), dispatch = async () => {}, preclaim, broadcast } = options;
-  return [createCustomerDirectoryHandler(), createFanOutHandler({ renderer, logger, dispatch, preclaim }), createDebitAlertHandler({ broadcast })];
+  return [createCustomerDirectoryHandler(), createFanOutHandler({ renderer, logger, dispatch, preclaim, broadcast }), createDebitAlertHandler({ broadcast })];
 }
 
 /**

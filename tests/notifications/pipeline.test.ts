@@ -171,6 +171,36 @@ describe('publish → notification pipeline', () => {
     expect(reasons.rows).toEqual([{ channel: 'push', last_error: 'no_device' }, { channel: 'sms', last_error: 'no_phone' }]);
   });
 
+  it('completes a notification no channel can carry at fan-out, and announces it once as notification.failed', async () => {
+    const channels = sandboxes();
+    await notifier(channels);
+    const c = await customer({ devices: 0 });
+    await ctx.pool.query('UPDATE customers SET phone = NULL, email = NULL WHERE user_id = $1', [c.userId]);
+    const heard: { type: string; payload: { channels: unknown[] } }[] = [];
+    const unsubscribe = await ctx.bus.subscribe(['notification.failed'], (e) => {
+      if (e.metadata.userId === c.userId) heard.push(e as never);
+    });
+    try {
+      const event = transactionCompleted(c);
+      await ctx.bus.publish(event);
+      const rows = await settled(event.id, 'deliveries');
+      expect(rows.map((r) => r.status)).toEqual(['SKIPPED', 'SKIPPED', 'SKIPPED']);
+      expect(channels.email.sends.length + channels.push.sends.length + channels.sms.sends.length).toBe(0);
+
+      const notification = await ctx.pool.query('SELECT outcome, completed_at FROM notifications WHERE event_id = $1', [event.id]);
+      expect(notification.rows).toEqual([{ outcome: 'failed', completed_at: expect.any(Date) }]);
+      const stored = await ctx.pool.query(`SELECT type, payload FROM domain_events WHERE user_id = $1 AND causation_id = $2 AND type LIKE 'notification.%'`, [c.userId, event.id]);
+      expect(stored.rows.map((r) => r.type)).toEqual(['notification.failed']);
+      expect(stored.rows[0].payload.channels.map((ch: { channel: string; status: string; error?: string }) => [ch.channel, ch.status, ch.error])).toEqual([
+        ['email', 'SKIPPED', 'no_email'], ['push', 'SKIPPED', 'no_device'], ['sms', 'SKIPPED', 'no_phone'],
+      ]);
+      await waitFor(async () => heard.length > 0, 5_000, 'live notification.failed');
+      expect(heard).toHaveLength(1);
+    } finally {
+      unsubscribe();
+    }
+  });
+
   it('retries a transient provider failure and ends SENT', async () => {
     let calls = 0;
     const flaky = sandboxes();

@@ -47,22 +47,42 @@ export interface ProcessOutcome {
  * twice at once. An event whose outbox row is gone has been processed, and one whose row is
  * quarantined waits for a replay: neither is found. The locks and the bookkeeping touch only
  * the small outbox table; the event itself is read by primary key.
+ *
+ * Each claim comes in two forms. `take` deletes the outbox rows as it locks them, for the
+ * first run of a batch: if any handler fails, that transaction rolls back whole and the rows
+ * come back, so deleting up front is safe and saves the closing DELETE's round trip on every
+ * batch. `lock` only locks, for the rerun with isolated handlers, which deletes just the events
+ * whose handlers all succeeded.
  */
-const claimByIdSql = `SELECT ${eventColumns}, process_attempts
-  FROM (SELECT event_id AS id, attempts AS process_attempts FROM event_outbox
-         WHERE event_id = ANY($1::uuid[]) AND quarantined_at IS NULL
-         ORDER BY stored_at FOR UPDATE SKIP LOCKED) owed
-  JOIN domain_events USING (id)
-  ORDER BY stored_at`;
+interface Claim {
+  name: string;
+  take: string;
+  lock: string;
+}
 
-const sweepSql = `SELECT ${eventColumns}, process_attempts
-  FROM (SELECT event_id AS id, attempts AS process_attempts FROM event_outbox
+const owedById = `SELECT event_id FROM event_outbox WHERE event_id = ANY($1::uuid[]) AND quarantined_at IS NULL`;
+const owedByAge = `SELECT event_id FROM event_outbox
          WHERE quarantined_at IS NULL
            AND stored_at < now() - make_interval(secs => $1::double precision / 1000)
            AND (retry_at IS NULL OR retry_at <= now())
-         ORDER BY stored_at LIMIT $2 FOR UPDATE SKIP LOCKED) owed
-  JOIN domain_events USING (id)
-  ORDER BY stored_at`;
+         ORDER BY stored_at LIMIT $2`;
+
+function claim(name: string, owed: string): Claim {
+  return {
+    name,
+    take: `WITH taken AS (
+             DELETE FROM event_outbox WHERE event_id IN (${owed} FOR UPDATE SKIP LOCKED)
+             RETURNING event_id AS id, attempts AS process_attempts)
+           SELECT ${eventColumns}, process_attempts FROM taken JOIN domain_events USING (id) ORDER BY stored_at`,
+    lock: `SELECT ${eventColumns}, process_attempts
+             FROM (SELECT o.event_id AS id, o.attempts AS process_attempts FROM event_outbox o
+                    WHERE o.event_id IN (${owed} FOR UPDATE SKIP LOCKED)) owed
+             JOIN domain_events USING (id) ORDER BY stored_at`,
+  };
+}
+
+const claimById = claim('events-by-id', owedById);
+const claimUnprocessed = claim('unprocessed-events', owedByAge);
 
 /** Batches whose sends may still be running while the next ones are claimed. */
 const maxSettling = 4;
@@ -74,7 +94,7 @@ export class EventProcessor {
   constructor(private readonly options: EventProcessorOptions) {
     this.hints = new Batcher<string, void>({
       run: async (ids) => {
-        await this.claimPipelined('claim-events-by-id', claimByIdSql, [[...new Set(ids)]]);
+        await this.claimPipelined(claimById, [[...new Set(ids)]]);
         return ids.map(() => undefined);
       },
       maxSize: options.batchSize,
@@ -97,12 +117,12 @@ export class EventProcessor {
   /** Processes these events now and returns once their after-commit work (the sends) is done too. */
   async processIds(ids: string[], replay = false): Promise<ProcessOutcome> {
     if (ids.length === 0) return { processed: 0, failed: 0 };
-    return this.claimAndRun('claim-events-by-id', claimByIdSql, [ids], replay);
+    return this.claimAndRun(claimById, [ids], replay);
   }
 
   /** One sweeper pass: events nobody processed within the grace period (lost hints, crashes, retries). */
   async sweep(): Promise<ProcessOutcome> {
-    return this.claimAndRun('claim-unprocessed-events', sweepSql, [this.options.graceMs, this.options.batchSize], false);
+    return this.claimAndRun(claimUnprocessed, [this.options.graceMs, this.options.batchSize], false);
   }
 
   /**
@@ -110,7 +130,7 @@ export class EventProcessor {
    * next pass is claimed and fanned out while this one's deliveries go out.
    */
   async sweepPipelined(): Promise<ProcessOutcome> {
-    return this.claimPipelined('claim-unprocessed-events', sweepSql, [this.options.graceMs, this.options.batchSize]);
+    return this.claimPipelined(claimUnprocessed, [this.options.graceMs, this.options.batchSize]);
   }
 
   /** Sweeps until a pass finds nothing left to claim. */
@@ -134,16 +154,16 @@ export class EventProcessor {
    * next batch. At most `maxSettling` batches may still be sending: claims never run further
    * ahead of the sends than that, so memory stays bounded under any backlog.
    */
-  private async claimPipelined(name: string, sql: string, params: unknown[]): Promise<ProcessOutcome> {
+  private async claimPipelined(c: Claim, params: unknown[]): Promise<ProcessOutcome> {
     while (this.settling.size >= maxSettling) await Promise.race(this.settling);
-    const { settled, ...outcome } = await this.claimAndCommit(name, sql, params, false);
+    const { settled, ...outcome } = await this.claimAndCommit(c, params, false);
     this.settling.add(settled);
     void settled.finally(() => this.settling.delete(settled));
     return outcome;
   }
 
-  private async claimAndRun(name: string, sql: string, params: unknown[], replay: boolean): Promise<ProcessOutcome> {
-    const { settled, ...outcome } = await this.claimAndCommit(name, sql, params, replay);
+  private async claimAndRun(c: Claim, params: unknown[], replay: boolean): Promise<ProcessOutcome> {
+    const { settled, ...outcome } = await this.claimAndCommit(c, params, replay);
     await settled;
     return outcome;
   }
@@ -153,13 +173,13 @@ export class EventProcessor {
    * batch. If one fails, that transaction is rolled back whole (its claim too) and the batch
    * is claimed again with each handler in a savepoint, which isolates the failing events.
    */
-  private async claimAndCommit(name: string, sql: string, params: unknown[], replay: boolean): Promise<ProcessOutcome & { settled: Promise<void> }> {
+  private async claimAndCommit(c: Claim, params: unknown[], replay: boolean): Promise<ProcessOutcome & { settled: Promise<void> }> {
     try {
-      return await this.claimAndCommitOnce(name, sql, params, replay, false);
+      return await this.claimAndCommitOnce(`take-${c.name}`, c.take, params, replay, false);
     } catch (error) {
       if (!(error instanceof HandlerFailedError)) throw error;
       this.options.logger.debug({ handler: error.handler, err: error.cause }, 'handler failed in a batch; claiming it again with each handler isolated');
-      return this.claimAndCommitOnce(name, sql, params, replay, true);
+      return this.claimAndCommitOnce(`claim-${c.name}`, c.lock, params, replay, true);
     }
   }
 
@@ -192,7 +212,8 @@ export class EventProcessor {
       }
 
       const done = events.filter((e) => !failures.has(e.id)).map((e) => e.id);
-      if (done.length > 0) {
+      // Without isolation the claim took (deleted) the outbox rows already.
+      if (isolate && done.length > 0) {
         await client.query(prepared('mark-events-processed', 'DELETE FROM event_outbox WHERE event_id = ANY($1::uuid[])', [done]));
       }
       if (failures.size > 0) await this.recordFailures(client, failures, attempts);

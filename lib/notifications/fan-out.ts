@@ -128,38 +128,34 @@ export function createFanOutHandler(options: FanOutOptions): DurableHandler {
         }
       }
 
-      const inserted = await client.query<{ id: string; event_id: string; user_id: string }>(prepared('insert-notifications',
-        `INSERT INTO notifications (id, event_id, user_id, event_type, priority, locale)
-         SELECT id, event_id, user_id, event_type, priority, locale
-           FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, event_id uuid, user_id text, event_type text, priority text, locale text)
-         ON CONFLICT (event_id, user_id) DO NOTHING
-         RETURNING id`,
-        [JSON.stringify(notifications)],
+      // One statement writes the notifications and the deliveries of those that are new.
+      const written = await client.query<InsertedRow>(prepared('insert-notifications-and-deliveries',
+        `WITH n AS (
+           INSERT INTO notifications (id, event_id, user_id, event_type, priority, locale)
+           SELECT id, event_id, user_id, event_type, priority, locale
+             FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, event_id uuid, user_id text, event_type text, priority text, locale text)
+           ON CONFLICT (event_id, user_id) DO NOTHING
+           RETURNING id)
+         , ${insertDeliveriesCte('$2', 'WHERE x.notification_id IN (SELECT id FROM n)')}
+         SELECT NULL::uuid AS id, id AS notification_id, NULL AS status FROM n
+         UNION ALL SELECT id, notification_id, status FROM d`,
+        [JSON.stringify(notifications), JSON.stringify(deliveries)],
       ));
-      const fresh = new Set(inserted.rows.map((r) => r.id));
-      let toInsert = deliveries.filter((d) => fresh.has(d.notification_id));
-      if (replay) toInsert = toInsert.concat(await deliveriesMissingOnReplay(client, notifications, deliveries, fresh));
+      const fresh = new Set(written.rows.filter((r) => r.id === null).map((r) => r.notification_id));
+      const rows = written.rows.filter((r): r is WrittenDelivery => r.id !== null);
+      if (replay) {
+        const missing = await deliveriesMissingOnReplay(client, notifications, deliveries, fresh);
+        if (missing.length > 0) {
+          rows.push(...(await client.query<WrittenDelivery>(
+            `WITH ${insertDeliveriesCte('$1', '')} SELECT id, notification_id, status FROM d`, [JSON.stringify(missing)],
+          )).rows);
+        }
+      }
 
       const pending: string[] = [];
       const claimed: ClaimedDelivery[] = [];
       let announced: StoredEvent[] = [];
-      if (toInsert.length > 0) {
-        const { rows } = await client.query<{ id: string; notification_id: string; status: string }>(prepared('insert-deliveries',
-          `WITH d AS (
-             INSERT INTO notification_deliveries (id, notification_id, channel, status, attempts, claimed_by, claimed_at,
-                    user_id, event_type, priority, content, next_attempt_at, last_error)
-             SELECT id, notification_id, channel, status, attempts, claimed_by, CASE WHEN claimed_by IS NOT NULL THEN now() END,
-                    user_id, event_type, priority, content, next_attempt_at, last_error
-               FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, notification_id uuid, channel text, status text, attempts int,
-                    claimed_by text, user_id text, event_type text, priority text, content jsonb, next_attempt_at timestamptz, last_error text)
-             ON CONFLICT (notification_id, channel) DO NOTHING
-             RETURNING id, notification_id, channel, status, last_error)
-           , h AS (
-             INSERT INTO notification_history (delivery_id, channel, attempt, status, error)
-             SELECT id, channel, 0, status, last_error FROM d WHERE status NOT IN ('PENDING', 'SENDING'))
-           SELECT id, notification_id, status FROM d`,
-          [JSON.stringify(toInsert)],
-        ));
+      if (rows.length > 0) {
         const open = new Set<string>();
         for (const row of rows) {
           if (row.status === 'PENDING') pending.push(row.id);
@@ -177,6 +173,32 @@ export function createFanOutHandler(options: FanOutOptions): DurableHandler {
       };
     },
   };
+}
+
+interface WrittenDelivery {
+  id: string;
+  notification_id: string;
+  status: string;
+}
+
+/** A written delivery, or (id and status NULL) a new notification, its id in notification_id. */
+type InsertedRow = WrittenDelivery | { id: null; notification_id: string; status: null };
+
+/** `d`: the deliveries in the jsonb array `param` that pass `where`, inserted; and their history for those born final. */
+function insertDeliveriesCte(param: string, where: string): string {
+  return `d AS (
+           INSERT INTO notification_deliveries (id, notification_id, channel, status, attempts, claimed_by, claimed_at,
+                  user_id, event_type, priority, content, next_attempt_at, last_error)
+           SELECT id, notification_id, channel, status, attempts, claimed_by, CASE WHEN claimed_by IS NOT NULL THEN now() END,
+                  user_id, event_type, priority, content, next_attempt_at, last_error
+             FROM jsonb_to_recordset(${param}::jsonb) AS x(id uuid, notification_id uuid, channel text, status text, attempts int,
+                  claimed_by text, user_id text, event_type text, priority text, content jsonb, next_attempt_at timestamptz, last_error text)
+           ${where}
+           ON CONFLICT (notification_id, channel) DO NOTHING
+           RETURNING id, notification_id, channel, status, last_error)
+         , h AS (
+           INSERT INTO notification_history (delivery_id, channel, attempt, status, error)
+           SELECT id, channel, 0, status, last_error FROM d WHERE status NOT IN ('PENDING', 'SENDING'))`;
 }
 
 /** On replay, existing notifications may lack a delivery for a channel routed since. */

@@ -201,6 +201,28 @@ describe('publish → notification pipeline', () => {
     }
   });
 
+  it('a replay adds the delivery an existing notification lacks and sends only that one', async () => {
+    const channels = sandboxes();
+    await notifier(channels);
+    const c = await customer();
+    const event = transactionCompleted(c);
+    await ctx.bus.publish(event);
+    const before = await settled(event.id, 'first run');
+    // As if SMS had been routed for this event type only after the event was handled.
+    const sms = before.find((r) => r.channel === 'sms')!;
+    await ctx.pool.query('DELETE FROM notification_deliveries WHERE id = $1', [sms.id]);
+
+    const { replayEvents } = await import('../../lib/events/replay.js');
+    expect(await replayEvents(ctx, { eventIds: [event.id] })).toEqual({ replayed: 1 });
+    const after = await settled(event.id, 'replayed SMS');
+    expect(after.map((r) => [r.channel, r.status])).toEqual([['email', 'SENT'], ['push', 'SENT'], ['sms', 'SENT']]);
+    const newSms = after.find((r) => r.channel === 'sms')!;
+    expect(newSms.id).not.toBe(sms.id);
+    expect(new Set(after.map((r) => r.notification_id)).size).toBe(1);
+    expect(channels.sms.timesSent(newSms.id)).toBe(1);
+    for (const r of after.filter((r) => r.channel !== 'sms')) expect(channels[r.channel as 'push'].timesSent(r.id)).toBe(1);
+  });
+
   it('retries a transient provider failure and ends SENT', async () => {
     let calls = 0;
     const flaky = sandboxes();

@@ -60,29 +60,39 @@ interface Claim {
   lock: string;
 }
 
-const owedById = `SELECT event_id FROM event_outbox WHERE event_id = ANY($1::uuid[]) AND quarantined_at IS NULL`;
-const owedByAge = `SELECT event_id FROM event_outbox
+// The outbox rows a claim locks. By id, the only condition is the id, so the plan is the
+// primary key whatever the statistics say (with a quarantine condition next to it, stale
+// statistics picked the due-order partial index and filtered the whole backlog by id); the
+// quarantined rows are dropped after the lock.
+const lockById = `SELECT event_id, attempts, quarantined_at FROM event_outbox
+         WHERE event_id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED`;
+const lockByAge = `SELECT event_id, attempts, quarantined_at FROM event_outbox
          WHERE quarantined_at IS NULL
            AND stored_at < now() - make_interval(secs => $1::double precision / 1000)
            AND (retry_at IS NULL OR retry_at <= now())
-         ORDER BY stored_at LIMIT $2`;
+         ORDER BY stored_at LIMIT $2 FOR UPDATE SKIP LOCKED`;
 
-function claim(name: string, owed: string): Claim {
+// A CTE with FOR UPDATE runs once, as written; the quarantine filter is applied to its rows
+// (in a subquery, Postgres pushed it down into the scan). `take` then deletes by primary key
+// from the locked ids, as an ARRAY evaluated once: written as
+// `event_id IN (locking subquery)`, Postgres (which never flattens a subquery with FOR UPDATE)
+// ran the subquery once per outbox row, seconds per claim with a backlog.
+function claim(name: string, lock: string): Claim {
   return {
     name,
-    take: `WITH taken AS (
-             DELETE FROM event_outbox WHERE event_id IN (${owed} FOR UPDATE SKIP LOCKED)
+    take: `WITH locked AS (${lock})
+           , taken AS (
+             DELETE FROM event_outbox WHERE event_id = ANY(ARRAY(SELECT event_id FROM locked WHERE quarantined_at IS NULL))
              RETURNING event_id AS id, attempts AS process_attempts)
            SELECT ${eventColumns}, process_attempts FROM taken JOIN domain_events USING (id) ORDER BY stored_at`,
-    lock: `SELECT ${eventColumns}, process_attempts
-             FROM (SELECT o.event_id AS id, o.attempts AS process_attempts FROM event_outbox o
-                    WHERE o.event_id IN (${owed} FOR UPDATE SKIP LOCKED)) owed
-             JOIN domain_events USING (id) ORDER BY stored_at`,
+    lock: `WITH locked AS (${lock})
+           SELECT ${eventColumns}, attempts AS process_attempts
+             FROM locked JOIN domain_events ON id = event_id WHERE quarantined_at IS NULL ORDER BY stored_at`,
   };
 }
 
-const claimById = claim('events-by-id', owedById);
-const claimUnprocessed = claim('unprocessed-events', owedByAge);
+const claimById = claim('events-by-id', lockById);
+const claimUnprocessed = claim('unprocessed-events', lockByAge);
 
 /** Batches whose sends may still be running while the next ones are claimed. */
 const maxSettling = 4;

@@ -20,11 +20,16 @@ const source = 'demo.core-banking';
 const pick = <T>(items: readonly T[], random: () => number): T => items[Math.floor(random() * items.length)]!;
 const money = (max: number, random: () => number) => (Math.floor(random() * max * 100) / 100).toFixed(2);
 
-/** Onboarding events for a synthetic customer: who they are and the account they hold. */
-export function onboardingEvents(index: number, random: () => number = Math.random): { customer: DemoCustomer; events: EventInput[] } {
+/**
+ * Onboarding events for a synthetic customer: who they are and the account they hold. All of it
+ * follows from the index, the currency too: a restarted demo onboards the same customers again
+ * (their events are duplicates by id, so the stored account keeps its first currency), and the
+ * simulated bank, which starts empty, must open each account in that same currency.
+ */
+export function onboardingEvents(index: number): { customer: DemoCustomer; events: EventInput[] } {
   const userId = `demo-user-${index}`;
   const accountNumber = String(1_000_000_000 + index);
-  const currency = pick(['MWK', 'MWK', 'MWK', 'USD'], random);
+  const currency = index % 4 === 3 ? 'USD' : 'MWK';
   const customer = { userId, accountNumber, currency };
   return {
     customer,
@@ -93,8 +98,16 @@ export async function runDemoTraffic(
 ): Promise<void> {
   const { bank } = options;
   const customers: DemoCustomer[] = [];
-  for (let i = 0; i < options.customers; i++) {
-    const { customer, events } = onboardingEvents(i);
+  const onboarding = Array.from({ length: options.customers }, (_, i) => onboardingEvents(i));
+  // An account stored by an earlier run keeps the currency it was stored with (older versions
+  // of the demo picked it at random); the bank and the demo's transactions follow the store.
+  const { rows: stored } = await pool.query<{ account_number: string; currency: string }>(
+    'SELECT account_number, currency FROM accounts WHERE account_number = ANY($1::text[])',
+    [onboarding.map((o) => o.customer.accountNumber)],
+  );
+  const storedCurrency = new Map(stored.map((r) => [r.account_number, r.currency]));
+  for (const [i, { customer: fresh, events }] of onboarding.entries()) {
+    const customer = { ...fresh, currency: storedCurrency.get(fresh.accountNumber) ?? fresh.currency };
     // Before user.registered: account discovery then finds this account at the bank.
     bank?.openAccount({ accountNumber: customer.accountNumber, ownerUserId: customer.userId, currency: customer.currency, product: 'current' });
     for (const event of events) await bus.publish({ ...event, id: deterministicId(`${customer.userId}:${event.type}`) });

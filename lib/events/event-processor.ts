@@ -54,7 +54,7 @@ export interface ProcessOutcome {
  * batch. `lock` only locks, for the rerun with isolated handlers, which deletes just the events
  * whose handlers all succeeded.
  */
-interface Claim {
+export interface Claim {
   name: string;
   take: string;
   lock: string;
@@ -93,6 +93,9 @@ function claim(name: string, lock: string): Claim {
 
 const claimById = claim('events-by-id', lockById);
 const claimUnprocessed = claim('unprocessed-events', lockByAge);
+
+/** The claim statements, for tests that check their plans stay index lookups under a backlog. */
+export const outboxClaims = { byId: claimById, unprocessed: claimUnprocessed } as const;
 
 /** Batches whose sends may still be running while the next ones are claimed. */
 const maxSettling = 4;

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppContext } from '../../lib/app-context.js';
+import type { PoolClient } from '../../lib/db/pool.js';
+import { outboxClaims } from '../../lib/events/event-processor.js';
+import { testContext } from '../support/harness.js';
+
+let ctx: AppContext;
+
+beforeAll(() => {
+  ctx = testContext();
+});
+afterAll(async () => {
+  await ctx.close();
+});
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Actual Rows': number;
+  'Actual Loops': number;
+  'Rows Removed by Filter'?: number;
+  Plans?: PlanNode[];
+}
+
+function nodes(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+}
+
+/** Runs the claim (inside the caller's transaction) and reports how it read event_outbox. */
+async function outboxReads(client: PoolClient, sql: string, params: unknown[]) {
+  const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+  return nodes(rows[0]['QUERY PLAN'][0].Plan as PlanNode)
+    .filter((n) => n['Relation Name'] === 'event_outbox' && n['Node Type'] !== 'ModifyTable')
+    .map((n) => ({
+      scan: n['Index Name'] ?? n['Node Type'],
+      loops: n['Actual Loops'],
+      rowsRead: (n['Actual Rows'] + (n['Rows Removed by Filter'] ?? 0)) * n['Actual Loops'],
+    }));
+}
+
+/**
+ * With a backlog, a claim must read about the rows it claims, once. Two plans that did not: a
+ * locking subquery under `IN (...)`, which Postgres never flattens and ran once per outbox row
+ * (seconds per claim), and the due-order partial index filtered by id, which stale statistics
+ * used to prefer for a claim by id (the whole backlog read to find a batch).
+ */
+describe('outbox claims under a backlog', () => {
+  it('read only the rows they claim, whatever the statistics say', async () => {
+    const client = await ctx.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Statistics taken while the table was small, then a backlog of 5,000 rows: the state of a
+      // table that grew since autovacuum last looked (all of it rolled back at the end).
+      await client.query('ANALYZE event_outbox');
+      const backlog = Array.from({ length: 5_000 }, () => randomUUID());
+      await client.query(
+        `INSERT INTO event_outbox (event_id, stored_at) SELECT id, now() - interval '1 minute' FROM unnest($1::uuid[]) AS id`,
+        [backlog],
+      );
+
+      let batch = 0;
+      for (const sql of [outboxClaims.byId.lock, outboxClaims.byId.take]) {
+        const wanted = backlog.slice(batch * 20, ++batch * 20);
+        const reads = await outboxReads(client, sql, [wanted]);
+        expect(reads.length).toBeGreaterThan(0);
+        for (const read of reads) expect(read).toEqual({ scan: 'event_outbox_pkey', loops: 1, rowsRead: 20 });
+      }
+      for (const sql of [outboxClaims.unprocessed.lock, outboxClaims.unprocessed.take]) {
+        const reads = await outboxReads(client, sql, [0, 200]);
+        expect(reads.length).toBeGreaterThan(0);
+        for (const read of reads) {
+          expect(read.loops).toBe(1);
+          expect(read.rowsRead).toBeLessThanOrEqual(400);
+        }
+      }
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  });
+});

@@ -24,6 +24,14 @@ async function customer(options?: Parameters<typeof createCustomer>[1]) {
   customers.push(c.userId);
   return c;
 }
+/** A notifier on fresh sandbox providers, and a transaction.completed for a new customer, published. */
+async function publishedToNewCustomer() {
+  const channels = sandboxes();
+  await notifier(channels);
+  const event = transactionCompleted(await customer());
+  await ctx.bus.publish(event);
+  return { channels, event };
+}
 const allTerminal = (rows: { status: string }[], n: number) =>
   rows.length === n && rows.every((r) => ['SENT', 'SKIPPED', 'FAILED', 'DEAD_LETTERED'].includes(r.status));
 /** The event's deliveries once all `n` have reached a final status. */
@@ -46,11 +54,7 @@ afterAll(async () => {
 
 describe('publish → notification pipeline', () => {
   it('turns an event into one notification and one SENT delivery per routed channel, with history', async () => {
-    const channels = sandboxes();
-    await notifier(channels);
-    const c = await customer();
-    const event = transactionCompleted(c);
-    await ctx.bus.publish(event);
+    const { channels, event } = await publishedToNewCustomer();
 
     const rows = await settled(event.id, 'three terminal deliveries');
     expect(rows.map((r) => [r.channel, r.status])).toEqual([['email', 'SENT'], ['push', 'SENT'], ['sms', 'SENT']]);
@@ -87,11 +91,7 @@ describe('publish → notification pipeline', () => {
   });
 
   it('sends once when the same event id is published twice', async () => {
-    const channels = sandboxes();
-    await notifier(channels);
-    const c = await customer();
-    const event = transactionCompleted(c);
-    await ctx.bus.publish(event);
+    const { channels, event } = await publishedToNewCustomer();
     await ctx.bus.publish(event);
     await settled(event.id, 'deliveries');
     await new Promise((r) => setTimeout(r, 500));
@@ -202,11 +202,7 @@ describe('publish → notification pipeline', () => {
   });
 
   it('a replay adds the delivery an existing notification lacks and sends only that one', async () => {
-    const channels = sandboxes();
-    await notifier(channels);
-    const c = await customer();
-    const event = transactionCompleted(c);
-    await ctx.bus.publish(event);
+    const { channels, event } = await publishedToNewCustomer();
     const before = await settled(event.id, 'first run');
     // As if SMS had been routed for this event type only after the event was handled.
     const sms = before.find((r) => r.channel === 'sms')!;

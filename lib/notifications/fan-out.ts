@@ -10,6 +10,7 @@ import { priorityOf, routedEventTypes, ruleFor } from './routing.js';
 import type { TemplateRenderer } from './templates/template-renderer.js';
 import { prepared } from '../db/prepared.js';
 import { completionEvents, storeLifecycleEvents } from './lifecycle-events.js';
+import { inFlightStatuses, type DeliveryStatus } from './delivery-status.js';
 
 /** New deliveries, handed over once their rows are committed. */
 export interface FanOutWork {
@@ -160,7 +161,7 @@ export function createFanOutHandler(options: FanOutOptions): DurableHandler {
         for (const row of rows) {
           if (row.status === 'PENDING') pending.push(row.id);
           else if (row.status === 'SENDING') claimed.push(claims.get(row.id)!);
-          if (row.status === 'PENDING' || row.status === 'SENDING' || row.status === 'DEFERRED') open.add(row.notification_id);
+          if (inFlightStatuses.includes(row.status as DeliveryStatus)) open.add(row.notification_id);
         }
         const unsent = [...new Set(rows.map((r) => r.notification_id))].filter((id) => !open.has(id));
         if (unsent.length > 0) announced = await storeLifecycleEvents(client, await completionEvents(client, unsent));

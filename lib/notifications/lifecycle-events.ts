@@ -13,7 +13,7 @@ export async function lifecycleEvents(client: PoolClient, recorded: RecordedOutc
   const settled = [...new Set(recorded.filter((r) => r.status !== 'RETRYING').map((r) => r.notificationId))];
   if (settled.length === 0) return [];
   const dead = recorded.filter((r) => r.status === 'DEAD_LETTERED');
-  const completed = await completeNotifications(client, settled);
+  const completed = await completionEvents(client, settled);
   const deadContext = dead.length
     ? (await client.query<{ id: string; event_id: string; user_id: string; correlation_id: string | null }>(
         `SELECT n.id, n.event_id, n.user_id, e.correlation_id FROM notifications n JOIN domain_events e ON e.id = n.event_id
@@ -35,7 +35,7 @@ export async function lifecycleEvents(client: PoolClient, recorded: RecordedOutc
         metadata: { userId: n.user_id, causationId: n.event_id, ...(n.correlation_id ? { correlationId: n.correlation_id } : {}), source: 'herald.notifier' },
       });
     }),
-    ...completed.map(completionEvent),
+    ...completed,
   ];
 }
 

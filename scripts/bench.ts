@@ -217,6 +217,7 @@ result.ratios = {
   eventsPerSec_vs_pubsubMsgsPerSec: ratio(p.maxRate?.eventsPerSec, b.pubsub?.messagesPerSec),
   eventRowsPerSec_vs_rawInsertRowsPerSec: ratio(p.maxRate?.pgRowsPerSec, b.pgInsert?.rowsPerSec),
   httpReqPerSec_vs_bareFastify: ratio(h.herald?.reqPerSec, h.bare?.reqPerSec),
+  httpCpuPerRequest_vs_bareFastify: ratio(h.herald?.cpuUsPerRequest, h.bare?.cpuUsPerRequest),
   prefilledEventsPerSec_vs_emptyTableEventsPerSec: pc?.medianRatio ?? null,
 };
 result.memory = { whole: rss.summary(), pipeline: p.memory ?? null };
@@ -261,6 +262,7 @@ if (bl) {
   rows.push(['backlog: first delivery / events done / all sent (s)', [bl.firstDeliveryMs, bl.eventsProcessedMs, bl.allDeliveriesMs].map((ms) => fmt(ms == null ? null : round(ms / 1000, 1))).join(' / '), '', '']);
 }
 if (h.herald) rows.push([`HTTP POST /v1/events req/s (${h.connections} conns)`, fmt(h.herald.reqPerSec), `bare Fastify ${fmt(h.bare.reqPerSec)} req/s`, fmt(r.httpReqPerSec_vs_bareFastify)]);
+if (h.herald) rows.push(['HTTP Node CPU µs per request (server + client)', fmt(h.herald.cpuUsPerRequest), `bare ${fmt(h.bare.cpuUsPerRequest)}`, fmt(r.httpCpuPerRequest_vs_bareFastify)]);
 if (h.herald) rows.push(['HTTP latency ms (p50/p99), non-2xx', `${fmt(h.herald.latencyMs.p50)} / ${fmt(h.herald.latencyMs.p99)}, ${fmt(h.herald.non2xx)}`, `bare ${fmt(h.bare.latencyMs.p50)} / ${fmt(h.bare.latencyMs.p99)}`, '']);
 
 const header: [string, string, string, string] = ['figure', 'Herald', 'same-run baseline', 'ratio'];

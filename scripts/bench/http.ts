@@ -25,6 +25,10 @@ function body(): string {
 }
 
 async function cannon(url: string, headers: Record<string, string>, o: HttpOptions, durationSec: number) {
+  // Client and server share this process, so CPU per request counts both; the client's share is
+  // the same for both routes, and the difference is what Herald adds. Steadier than req/s on a
+  // machine whose other core (Postgres, Redis, neighbours) comes and goes.
+  const cpuBefore = process.cpuUsage();
   const result = await autocannon({
     url,
     method: 'POST',
@@ -34,8 +38,10 @@ async function cannon(url: string, headers: Record<string, string>, o: HttpOptio
     duration: durationSec,
     timeout: 10,
   });
+  const cpu = process.cpuUsage(cpuBefore);
   return {
     requests: result.requests.total,
+    cpuUsPerRequest: result.requests.total > 0 ? round((cpu.user + cpu.system) / result.requests.total, 1) : null,
     reqPerSec: round(result.requests.average, 0),
     latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
     non2xx: result.non2xx,

@@ -35,7 +35,10 @@ const envelopeSchema = z.strictObject({
   timestamp: isoTimestamp.optional(),
   aggregateId: identifier,
   aggregateType: z.enum(aggregateTypes, { error: `must be one of ${aggregateTypes.join(', ')}` }),
-  payload: z.record(z.string(), z.unknown(), { error: 'must be an object' }),
+  // Only the shape: the type's own schema parses the payload below. z.record would copy it.
+  payload: z.custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), {
+    error: (issue) => (issue.input === undefined ? 'is required' : 'must be an object'),
+  }),
   metadata: z.strictObject({
     userId: identifier.optional(),
     correlationId: identifier.optional(),
@@ -83,7 +86,7 @@ export function parseEvent(input: unknown, options: ParseOptions = {}): HeraldEv
     }
     const parsed = entry.payload.safeParse(raw.payload);
     if (parsed.success) payload = parsed.data;
-    else if (raw.payload !== null && typeof raw.payload === 'object') problems.push(...toProblems(parsed.error.issues, ['payload']));
+    else if (raw.payload !== null && typeof raw.payload === 'object' && !Array.isArray(raw.payload)) problems.push(...toProblems(parsed.error.issues, ['payload']));
   }
   if (options.maxPayloadBytes !== undefined && raw.payload !== undefined) {
     const size = Buffer.byteLength(JSON.stringify(raw.payload) ?? '');

@@ -35,7 +35,9 @@ export async function insertEvents(db: SqlExecutor, events: HeraldEvent[], optio
   // Only what Postgres adds comes back: echoing payload and metadata cost both sides a jsonb
   // round trip per row, for values this function already holds. An event some handler still
   // has to run for gets its outbox row in the same statement, so it is never stored unowed.
-  const inserted = await db.query<{ id: string; stored_at: Date }>(
+  // stored_at comes back already in toISOString()'s form: Postgres formats it on its own core
+  // instead of this process parsing a timestamp into a Date and printing it again per event.
+  const inserted = await db.query<{ id: string; stored_at: string }>(
     `WITH stored AS (
        INSERT INTO domain_events (id, type, aggregate_type, aggregate_id, user_id, correlation_id, causation_id, source, payload, metadata, occurred_at)
        SELECT id, type, aggregate_type, aggregate_id, user_id, correlation_id, causation_id, source, payload, metadata, occurred_at
@@ -44,11 +46,11 @@ export async function insertEvents(db: SqlExecutor, events: HeraldEvent[], optio
        ON CONFLICT (id) DO NOTHING
        RETURNING id, stored_at),
      owed AS (INSERT INTO event_outbox (event_id, stored_at) SELECT id, stored_at FROM stored WHERE NOT $2::boolean)
-     SELECT id, stored_at FROM stored`,
+     SELECT id, to_char(stored_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS stored_at FROM stored`,
     [JSON.stringify(rows), options.processed ?? false],
     'insert-events',
   );
-  const storedAt = new Map(inserted.map((row) => [row.id, row.stored_at.toISOString()]));
+  const storedAt = new Map(inserted.map((row) => [row.id, row.stored_at]));
   const missing = events.filter((e) => !storedAt.has(e.id)).map((e) => e.id);
   const existing = new Map((await loadEvents(db, missing)).map((e) => [e.id, e]));
   const fresh = new Map<string, StoredEvent>();

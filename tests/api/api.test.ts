@@ -140,6 +140,23 @@ describe('errors: one body shape, stable codes', () => {
     expect(other.body.id).not.toBe(first.body.id);
   });
 
+  it('400 naming the field for a bad Idempotency-Key or a body that is not an object, and nothing is stored', async () => {
+    const c = await customer();
+    const { id: _ignored, ...event } = transactionCompleted(c);
+    const tooLong = await inject(app, 'POST', '/v1/events', { ...publisher.auth, 'idempotency-key': 'k'.repeat(256) }, event);
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body).toEqual({ error: 'validation_failed', message: 'Invalid headers', details: [{ path: 'idempotency-key', message: expect.stringContaining('255') }] });
+    const empty = await inject(app, 'POST', '/v1/events', { ...publisher.auth, 'idempotency-key': '' }, event);
+    expect(empty.status).toBe(400);
+    expect(empty.body.details).toEqual([{ path: 'idempotency-key', message: expect.any(String) }]);
+
+    const list = await inject(app, 'POST', '/v1/events', publisher.auth, [event]);
+    expect(list.status).toBe(400);
+    expect(list.body).toMatchObject({ error: 'validation_failed', details: [{ path: '', message: 'must be a JSON object' }] });
+    const stored = await ctx.pool.query('SELECT count(*)::int AS n FROM domain_events WHERE user_id = $1', [c.userId]);
+    expect(stored.rows[0].n).toBe(0);
+  });
+
   it('413 over the body limit', async () => {
     const c = await customer();
     const event = transactionCompleted(c, { description: 'x'.repeat(150_000) });

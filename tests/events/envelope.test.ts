@@ -69,6 +69,13 @@ describe('parseEvent', () => {
     expect(details.map((d) => d.path)).toEqual(['payload.balance']);
   });
 
+  it('names a missing or non-object payload', () => {
+    const { payload: _omit, ...noPayload } = valid;
+    expect(problems(noPayload)).toEqual([{ path: 'payload', message: 'is required' }]);
+    expect(problems({ ...valid, payload: [valid.payload] })).toEqual([{ path: 'payload', message: 'must be an object' }]);
+    expect(problems({ ...valid, payload: null })).toEqual([{ path: 'payload', message: 'must be an object' }]);
+  });
+
   it('rejects a non-object body', () => {
     expect(problems('hello')).toEqual([{ path: '', message: 'must be a JSON object' }]);
   });

@@ -62,7 +62,7 @@ export function createMetrics(sources: MetricsSources = {}): HeraldMetrics {
       registers: [registry],
       async collect() {
         const { rows } = await pool.query<{ status: string; n: number }>(
-          `SELECT status, count(*) AS n FROM notification_deliveries WHERE status IN ('PENDING', 'SENDING', 'RETRYING', 'DEFERRED') GROUP BY status`,
+          `SELECT status, count(*) AS n FROM notification_deliveries WHERE in_flight GROUP BY status`,
         );
         this.reset();
         for (const status of ['PENDING', 'SENDING', 'RETRYING', 'DEFERRED']) this.set({ status }, rows.find((r) => r.status === status)?.n ?? 0);

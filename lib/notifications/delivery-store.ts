@@ -46,20 +46,20 @@ const claimedColumns = `
  * PENDING to SENDING, so only one instance hands it to the provider.
  */
 export async function claimByIds(
-  pool: Pool,
+  db: Pool | PoolClient,
   ids: string[],
   instanceId: string,
   channels: ChannelName[],
   from: 'PENDING' | 'RETRYING' = 'PENDING',
 ): Promise<ClaimedDelivery[]> {
   if (ids.length === 0) return [];
-  const { rows } = await pool.query<ClaimedDelivery>(prepared('claim-by-ids',
+  const { rows } = await db.query<ClaimedDelivery>(prepared('claim-by-ids',
     `UPDATE notification_deliveries d
         SET status = 'SENDING', attempts = d.attempts + 1, claimed_at = now(), claimed_by = $2, updated_at = now()
        FROM (SELECT id, $4::text AS expected FROM unnest($1::uuid[]) AS id OFFSET 0) t,
             notifications n LEFT JOIN customers c ON c.user_id = n.user_id
-      -- The expected status is a column of t (OFFSET 0 keeps it one), not a constant, so the
-      -- planner looks the ids up by primary key rather than scanning the in-flight index.
+      -- The expected status is a column of t (OFFSET 0 keeps it one), not a constant, so no
+      -- partial index over statuses can look cheaper to the planner than the primary key.
       WHERE d.id = t.id AND d.status = t.expected AND n.id = d.notification_id AND d.channel = ANY($3::text[])
       RETURNING ${claimedColumns}`,
     [ids, instanceId, channels, from],
@@ -82,11 +82,21 @@ export interface DueClaimOptions {
  * The durable path: everything that is due, whatever happened to the hint or job that
  * should have carried it. SKIP LOCKED lets several notifiers poll at once.
  */
-export async function claimDue(pool: Pool, instanceId: string, o: DueClaimOptions): Promise<ClaimedDelivery[]> {
-  const { rows } = await pool.query<ClaimedDelivery>(
-    `WITH due AS (
+export async function claimDue(db: Pool | PoolClient, instanceId: string, o: DueClaimOptions): Promise<ClaimedDelivery[]> {
+  const { rows } = await db.query<ClaimedDelivery>(
+    dueClaimSql,
+    [instanceId, o.limit, o.pendingGraceMs, o.staleSendingMs, o.retryingSlackMs, o.channels],
+  );
+  return rows;
+}
+
+/**
+ * Walks the in-flight index in due order (in_flight is its predicate, the ORDER BY its key) and
+ * stops after the limit, so a claim reads about the rows it takes however long the backlog is.
+ */
+export const dueClaimSql = `WITH due AS (
        SELECT id FROM notification_deliveries
-        WHERE status IN ('PENDING', 'SENDING', 'RETRYING', 'DEFERRED') AND channel = ANY($6::text[])
+        WHERE in_flight AND channel = ANY($6::text[])
           AND CASE status
                 WHEN 'PENDING' THEN created_at < now() - make_interval(secs => $3::double precision / 1000)
                 -- Orphaned: its instance (never this one, which is evidently alive) holds no lease
@@ -106,13 +116,11 @@ export async function claimDue(pool: Pool, instanceId: string, o: DueClaimOption
         LIMIT $2 FOR UPDATE SKIP LOCKED)
      UPDATE notification_deliveries d
         SET status = 'SENDING', attempts = d.attempts + 1, claimed_at = now(), claimed_by = $1, updated_at = now()
-       FROM due, notifications n LEFT JOIN customers c ON c.user_id = n.user_id
-      WHERE d.id = due.id AND n.id = d.notification_id
-      RETURNING ${claimedColumns}`,
-    [instanceId, o.limit, o.pendingGraceMs, o.staleSendingMs, o.retryingSlackMs, o.channels],
-  );
-  return rows;
-}
+       FROM notifications n LEFT JOIN customers c ON c.user_id = n.user_id
+      -- An array of ids, not a join with due: joined, statistics from when the table was small
+      -- let the planner read every delivery and probe due once per row.
+      WHERE d.id = ANY(ARRAY(SELECT id FROM due)) AND n.id = d.notification_id
+      RETURNING ${claimedColumns}`;
 
 export interface RecordedOutcome {
   id: string;
@@ -161,9 +169,8 @@ export async function recordOutcomes(db: Pool | PoolClient, outcomes: DeliveryOu
               attempts = CASE WHEN o.refund THEN d.attempts - 1 ELSE d.attempts END,
               sent_at = CASE WHEN o.status = 'SENT' THEN now() ELSE d.sent_at END,
               claimed_at = NULL, claimed_by = NULL, updated_at = now()
-         -- The expected status comes from o, not a literal: a literal 'SENDING' matches the
-         -- in-flight partial index, and with stale statistics the planner would scan every
-         -- in-flight row instead of looking each outcome up by primary key.
+         -- The expected status comes from o, not a literal, for the same reason as in
+         -- claimByIds: each outcome is looked up by primary key, whatever the statistics say.
          FROM o WHERE d.id = o.id AND d.status = o.expected AND d.attempts = o.attempt
        RETURNING d.id, d.notification_id AS "notificationId", d.status, d.channel, d.attempts, d.last_error,
                  d.user_id AS "userId", d.event_type AS "eventType")

@@ -4,6 +4,7 @@ import type { AppContext } from '../../lib/app-context.js';
 import type { PoolClient } from '../../lib/db/pool.js';
 import { outboxClaims } from '../../lib/events/event-processor.js';
 import { testContext } from '../support/harness.js';
+import { planNodes, rowsRead, type PlanNode } from '../support/query-plans.js';
 
 let ctx: AppContext;
 
@@ -14,29 +15,15 @@ afterAll(async () => {
   await ctx.close();
 });
 
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Actual Rows': number;
-  'Actual Loops': number;
-  'Rows Removed by Filter'?: number;
-  Plans?: PlanNode[];
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
-
 /** Runs the claim (inside the caller's transaction) and reports how it read event_outbox. */
 async function outboxReads(client: PoolClient, sql: string, params: unknown[]) {
   const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
-  return nodes(rows[0]['QUERY PLAN'][0].Plan as PlanNode)
+  return planNodes(rows[0]['QUERY PLAN'][0].Plan as PlanNode)
     .filter((n) => n['Relation Name'] === 'event_outbox' && n['Node Type'] !== 'ModifyTable')
     .map((n) => ({
       scan: n['Index Name'] ?? n['Node Type'],
       loops: n['Actual Loops'],
-      rowsRead: (n['Actual Rows'] + (n['Rows Removed by Filter'] ?? 0)) * n['Actual Loops'],
+      rowsRead: rowsRead(n),
     }));
 }
 

@@ -29,14 +29,14 @@ export function eventFilterConditions(filter: EventFilter, params: unknown[]): s
   };
   if (filter.type) add('type = ?', filter.type);
   if (filter.aggregateType) add('aggregate_type = ?', filter.aggregateType);
-  // Aggregate and correlation ids are indexed by hash (migration hashed_lookup_indexes): the
-  // hash finds the rows, the id itself rules out a collision.
+  // Aggregate, correlation and user ids are indexed by hash (migrations hashed_lookup_indexes
+  // and hashed_user_index): the hash finds the rows, the id itself rules out a collision.
   const byHash = (column: string, value: string) => {
     params.push(value);
     where.push(`hashtextextended(${column}, 0) = hashtextextended($${params.length}::text, 0)`, `${column} = $${params.length}`);
   };
   if (filter.aggregateId) byHash('aggregate_id', filter.aggregateId);
-  if (filter.userId) add('user_id = ?', filter.userId);
+  if (filter.userId) byHash('user_id', filter.userId);
   if (filter.correlationId) byHash('correlation_id', filter.correlationId);
   if (filter.from) add('stored_at >= ?', filter.from);
   if (filter.to) add('stored_at < ?', filter.to);

@@ -135,7 +135,8 @@ export async function drainAndVerify(ctx: AppContext, scenario: Scenario, timeou
   // notification must be complete and announced once.
   const notifications = (await ctx.pool.query<{ completed: boolean; announced: number }>(
     `SELECT n.completed_at IS NOT NULL AS completed,
-            (SELECT count(*) FROM domain_events e WHERE e.user_id = n.user_id AND e.aggregate_id = n.id::text
+            (SELECT count(*) FROM domain_events e
+              WHERE hashtextextended(e.aggregate_id, 0) = hashtextextended(n.id::text, 0) AND e.aggregate_id = n.id::text
                 AND e.type IN ('notification.sent', 'notification.failed'))::int AS announced
        FROM notifications n WHERE n.event_id = ANY($1::uuid[])`, [scenario.eventIds])).rows;
   return {

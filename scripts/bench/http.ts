@@ -26,8 +26,8 @@ function body(): string {
 
 async function cannon(url: string, headers: Record<string, string>, o: HttpOptions, durationSec: number) {
   // Client and server share this process, so CPU per request counts both; the client's share is
-  // the same for both routes, and the difference is what Herald adds. Steadier than req/s on a
-  // machine whose other core (Postgres, Redis, neighbours) comes and goes.
+  // the same for both routes, and the difference is what Herald adds: a second view beside
+  // req/s, which also moves with how fast Postgres and Redis answer on the other core.
   const cpuBefore = process.cpuUsage();
   const result = await autocannon({
     url,

@@ -6,12 +6,52 @@ import type { AddressInfo } from 'node:net';
 import type { AppContext } from '../../lib/app-context.js';
 import { createApiKey } from '../../lib/api/api-keys.js';
 import { buildServer } from '../../services/api/server.js';
-import { round } from './util.js';
+import { ratio, round } from './util.js';
 
 export interface HttpOptions {
   connections: number;
+  /** Length of each measured window. */
   durationSec: number;
   warmupSec: number;
+  /**
+   * Pairs of windows, bare and Herald alternating (A B, B A, ...). This machine's speed drifts
+   * by tens of percent within a minute, so one window per route measured the drift as much as
+   * the routes; the headline ratio is the median of the pairs' ratios.
+   */
+  pairs: number;
+}
+
+type Window = Awaited<ReturnType<typeof cannon>>;
+
+/** One route's windows as one result: rates averaged, counts summed, latencies by median. */
+function combine(windows: Window[]) {
+  const sum = (f: (w: Window) => number) => windows.reduce((a, w) => a + f(w), 0);
+  const requests = sum((w) => w.requests);
+  const statusCodes: Record<string, number> = {};
+  for (const w of windows) for (const [code, n] of Object.entries(w.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  return {
+    windows: windows.length,
+    requests,
+    cpuUsPerRequest: requests > 0 ? round(sum((w) => (w.cpuUsPerRequest ?? 0) * w.requests) / requests, 1) : null,
+    reqPerSec: round(sum((w) => w.reqPerSec ?? 0) / windows.length, 0),
+    reqPerSecByWindow: windows.map((w) => w.reqPerSec),
+    latencyMs: {
+      p50: median(windows.map((w) => w.latencyMs.p50)),
+      p99: median(windows.map((w) => w.latencyMs.p99)),
+      max: Math.max(...windows.map((w) => w.latencyMs.max)),
+    },
+    non2xx: sum((w) => w.non2xx),
+    errors: sum((w) => w.errors),
+    timeouts: sum((w) => w.timeouts),
+    statusCodes,
+  };
+}
+
+function median(values: (number | null)[]): number | null {
+  const sorted = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function body(): string {
@@ -65,14 +105,30 @@ export async function runHttp(ctx: AppContext, o: HttpOptions, log: (line: strin
   const appUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/events`;
   const auth = { authorization: `Bearer ${key}` };
 
+  const routes = {
+    bare: { name: 'bare Fastify route', run: (sec: number) => cannon(bareUrl, {}, o, sec), windows: [] as Window[] },
+    herald: { name: 'POST /v1/events via buildServer', run: (sec: number) => cannon(appUrl, auth, o, sec), windows: [] as Window[] },
+  };
   try {
-    log(`http: bare Fastify route, ${o.connections} connections, ${o.durationSec} s`);
-    if (o.warmupSec > 0) await cannon(bareUrl, {}, o, o.warmupSec);
-    const bareResult = await cannon(bareUrl, {}, o, o.durationSec);
-    log(`http: POST /v1/events via buildServer, ${o.connections} connections, ${o.durationSec} s`);
-    if (o.warmupSec > 0) await cannon(appUrl, auth, o, o.warmupSec);
-    const herald = await cannon(appUrl, auth, o, o.durationSec);
-    return { connections: o.connections, durationSec: o.durationSec, bare: bareResult, herald };
+    if (o.warmupSec > 0) for (const route of [routes.bare, routes.herald]) await route.run(o.warmupSec);
+    const pairRatios: (number | null)[] = [];
+    for (let pair = 0; pair < o.pairs; pair++) {
+      for (const route of pair % 2 === 0 ? [routes.bare, routes.herald] : [routes.herald, routes.bare]) {
+        log(`http: pair ${pair + 1}/${o.pairs}, ${route.name}, ${o.connections} connections, ${o.durationSec} s`);
+        route.windows.push(await route.run(o.durationSec));
+      }
+      pairRatios.push(ratio(routes.herald.windows[pair]!.reqPerSec, routes.bare.windows[pair]!.reqPerSec));
+    }
+    log(`http: pair ratios ${pairRatios.join(', ')}; median ${median(pairRatios)}`);
+    return {
+      connections: o.connections,
+      durationSec: o.durationSec,
+      pairs: o.pairs,
+      pairRatios,
+      medianRatio: median(pairRatios),
+      bare: combine(routes.bare.windows),
+      herald: combine(routes.herald.windows),
+    };
   } finally {
     await app.close();
     await bare.close();

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { AppContext } from '../../lib/app-context.js';
 import { createApiKey } from '../../lib/api/api-keys.js';
 import { buildServer } from '../../services/api/server.js';
-import { ratio, round } from './util.js';
+import { median, ratio, round } from './util.js';
 
 export interface HttpOptions {
   connections: number;
@@ -45,13 +45,6 @@ function combine(windows: Window[]) {
     timeouts: sum((w) => w.timeouts),
     statusCodes,
   };
-}
-
-function median(values: (number | null)[]): number | null {
-  const sorted = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
-  if (sorted.length === 0) return null;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function body(): string {

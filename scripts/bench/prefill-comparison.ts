@@ -11,7 +11,7 @@ import type { AppContext } from '../../lib/app-context.js';
 import type { PipelineOptions } from './pipeline.js';
 import { resetBenchDatabase, runPipeline } from './pipeline.js';
 import { prefillEvents, type PrefillOptions } from './prefill.js';
-import { ratio, round, type RssSampler } from './util.js';
+import { median, ratio, round, type RssSampler } from './util.js';
 
 /** The prefilled twin of a *_bench database URL: herald_bench → herald_prefilled_bench. */
 export function prefilledDatabaseUrl(benchUrl: string): string {
@@ -89,8 +89,6 @@ export async function comparePrefilled(
     const p = windows.find((w) => w.pair === pair && w.table === 'prefilled')!;
     return ratio(p.eventsPerSec, e.eventsPerSec)!;
   });
-  const sorted = [...pairRatios].sort((a, b) => a - b);
-  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
   const mean = (table: 'empty' | 'prefilled', key: 'eventsPerSec' | 'walBytesPerEvent' | 'fpiPerEvent') => {
     const values = windows.filter((w) => w.table === table).map((w) => w[key] ?? 0);
     return values.reduce((a, b) => a + b, 0) / values.length;
@@ -101,9 +99,9 @@ export async function comparePrefilled(
     windowSeconds: o.pipeline.maxWindowMs / 1000,
     windows,
     pairRatios,
-    medianRatio: round(median, 3),
-    minRatio: round(sorted[0], 3),
-    maxRatio: round(sorted[sorted.length - 1], 3),
+    medianRatio: round(median(pairRatios), 3),
+    minRatio: round(Math.min(...pairRatios), 3),
+    maxRatio: round(Math.max(...pairRatios), 3),
     emptyEventsPerSec: round(mean('empty', 'eventsPerSec'), 0),
     prefilledEventsPerSec: round(mean('prefilled', 'eventsPerSec'), 0),
     walBytesPerEvent: { empty: round(mean('empty', 'walBytesPerEvent'), 0), prefilled: round(mean('prefilled', 'walBytesPerEvent'), 0) },

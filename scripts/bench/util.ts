@@ -10,6 +10,14 @@ export function percentile(values: number[], p: number): number | null {
   return sorted[rank]!;
 }
 
+/** Median of a sample, nulls left out; null when nothing is left. */
+export function median(values: (number | null)[]): number | null {
+  const sorted = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 export const round = (value: number | null | undefined, digits = 1): number | null =>
   value == null || !Number.isFinite(value) ? null : Math.round(value * 10 ** digits) / 10 ** digits;
 

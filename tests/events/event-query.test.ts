@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../lib/app-context.js';
 import { eventFilterConditions, queryEvents, type EventFilter } from '../../lib/events/event-query.js';
-import { createCustomer, deleteCustomer, testContext, transactionCompleted } from '../support/harness.js';
+import { createCustomer, deleteCustomer, inRolledBackTransaction, testContext, transactionCompleted } from '../support/harness.js';
 import { planNodes, type PlanNode } from '../support/query-plans.js';
 
 let ctx: AppContext;
@@ -26,17 +26,12 @@ async function customer() {
 async function indexesFor(filter: EventFilter): Promise<string[]> {
   const params: unknown[] = [];
   const where = eventFilterConditions(filter, params);
-  const client = await ctx.pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inRolledBackTransaction(ctx, async (client) => {
     // An empty test table makes any plan cheap; this asks which index the conditions can use.
     await client.query('SET LOCAL enable_seqscan = off');
     const { rows } = await client.query(`EXPLAIN (FORMAT JSON) SELECT id FROM domain_events WHERE ${where.join(' AND ')}`, params);
     return planNodes(rows[0]['QUERY PLAN'][0].Plan as PlanNode).flatMap((n) => (n['Index Name'] ? [n['Index Name']] : []));
-  } finally {
-    await client.query('ROLLBACK');
-    client.release();
-  }
+  });
 }
 
 describe('event queries', () => {

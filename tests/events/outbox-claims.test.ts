@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../lib/app-context.js';
 import type { PoolClient } from '../../lib/db/pool.js';
 import { outboxClaims } from '../../lib/events/event-processor.js';
-import { testContext } from '../support/harness.js';
+import { inRolledBackTransaction, testContext } from '../support/harness.js';
 import { planNodes, rowsRead, type PlanNode } from '../support/query-plans.js';
 
 let ctx: AppContext;
@@ -35,9 +35,7 @@ async function outboxReads(client: PoolClient, sql: string, params: unknown[]) {
  */
 describe('outbox claims under a backlog', () => {
   it('read only the rows they claim, whatever the statistics say', async () => {
-    const client = await ctx.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inRolledBackTransaction(ctx, async (client) => {
       // Statistics taken while the table was small, then a backlog of 5,000 rows: the state of a
       // table that grew since autovacuum last looked (all of it rolled back at the end).
       await client.query('ANALYZE event_outbox');
@@ -62,9 +60,6 @@ describe('outbox claims under a backlog', () => {
           expect(read.rowsRead).toBeLessThanOrEqual(400);
         }
       }
-    } finally {
-      await client.query('ROLLBACK');
-      client.release();
-    }
+    });
   });
 });

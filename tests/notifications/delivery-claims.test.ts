@@ -3,7 +3,7 @@ import type { AppContext } from '../../lib/app-context.js';
 import type { PoolClient } from '../../lib/db/pool.js';
 import { newRowId } from '../../lib/db/row-id.js';
 import { claimByIds, dueClaimSql, recordOutcomes } from '../../lib/notifications/delivery-store.js';
-import { testContext } from '../support/harness.js';
+import { inRolledBackTransaction, testContext } from '../support/harness.js';
 import { planNodes, rowsRead, type PlanNode } from '../support/query-plans.js';
 
 let ctx: AppContext;
@@ -16,18 +16,6 @@ afterAll(async () => {
 });
 
 const channels = ['push', 'email', 'sms'] as const;
-
-/** Everything happens in one transaction that is rolled back: nothing to clean up. */
-async function inRolledBackTransaction(fn: (client: PoolClient) => Promise<void>): Promise<void> {
-  const client = await ctx.pool.connect();
-  try {
-    await client.query('BEGIN');
-    await fn(client);
-  } finally {
-    await client.query('ROLLBACK');
-    client.release();
-  }
-}
 
 /** `count` notifications of a made-up user, each with a PENDING delivery per channel created `ageMs` ago. */
 async function pendingDeliveries(client: PoolClient, count: number, ageMs: number): Promise<string[]> {
@@ -57,7 +45,7 @@ async function updatesSoFar(client: PoolClient): Promise<{ updated: number; heap
 
 describe('delivery claims', () => {
   it('a claim changes no indexed column: every claim is a heap-only update, and settling leaves the in-flight index', async () => {
-    await inRolledBackTransaction(async (client) => {
+    await inRolledBackTransaction(ctx, async (client) => {
       const ids = await pendingDeliveries(client, 4, 0);
       const before = await updatesSoFar(client);
       const claimed = await claimByIds(client, ids, 'claims-test', [...channels]);
@@ -82,7 +70,7 @@ describe('delivery claims', () => {
   });
 
   it('the due-delivery claim walks the in-flight index in due order and stops at its limit', async () => {
-    await inRolledBackTransaction(async (client) => {
+    await inRolledBackTransaction(ctx, async (client) => {
       await pendingDeliveries(client, 1_700, 60_000);
       await client.query('ANALYZE notification_deliveries');
       const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${dueClaimSql}`, ['claims-test', 50, 1_000, 30_000, 1_000, [...channels]]);

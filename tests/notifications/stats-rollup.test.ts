@@ -13,7 +13,7 @@ import { compactStatsRollup, pruneStatsRollup, statsRollupJobs } from '../../lib
 import { deliveryStats, type DeliveryStats, type StatusCounts } from '../../lib/notifications/stats.js';
 import { retryDeadLetters } from '../../lib/queues/dead-letters.js';
 import { Scheduler } from '../../lib/scheduling/scheduler.js';
-import { createCustomer, deleteCustomer, deliveriesOf, startTestNotifier, testContext, transactionCompleted, waitFor } from '../support/harness.js';
+import { createCustomer, deleteCustomer, deliveriesOf, inRolledBackTransaction, startTestNotifier, testContext, transactionCompleted, waitFor } from '../support/harness.js';
 
 let ctx: AppContext;
 const users: string[] = [];
@@ -320,18 +320,13 @@ describe('stats rollup', () => {
     const type = syntheticType();
     await insertSynthetic(ctx.pool, type, { count: 3, at: new Date().toISOString(), statuses: ['SENT'] });
     await compactStatsRollup(ctx.pool);
-    const client = await ctx.pool.connect();
-    try {
-      // TRUNCATE fires no DELETE trigger; rolled back, so the shared tables keep their rows.
-      await client.query('BEGIN');
+    // TRUNCATE fires no DELETE trigger; rolled back, so the shared tables keep their rows.
+    await inRolledBackTransaction(ctx, async (client) => {
       await client.query('TRUNCATE notification_deliveries CASCADE');
       expect(await rollupMismatches(client)).toEqual([]);
       const { rows } = await client.query(`SELECT count(*)::int AS n FROM stats_hourly WHERE kind = 'delivery'`);
       expect(rows[0].n).toBe(0);
-    } finally {
-      await client.query('ROLLBACK');
-      client.release();
-    }
+    });
     expect(await rollupMismatches(ctx.pool)).toEqual([]);
 
     await ctx.pool.query('DELETE FROM domain_events WHERE type = $1', [type]);

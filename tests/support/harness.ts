@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createAppContext, type AppContext } from '../../lib/app-context.js';
 import type { ChannelSet } from '../../lib/channels/channel.js';
 import { loadConfig } from '../../lib/config.js';
+import type { PoolClient } from '../../lib/db/pool.js';
 import { Notifier, type NotifierOptions } from '../../lib/notifications/notifier.js';
 import type { RetrySchedules } from '../../lib/queues/retry-policy.js';
 
@@ -103,4 +104,16 @@ export async function deliveriesOf(ctx: AppContext, eventId: string) {
     [eventId],
   );
   return rows;
+}
+
+/** Runs `fn` on one connection inside a transaction that is always rolled back: nothing to clean up. */
+export async function inRolledBackTransaction<T>(ctx: AppContext, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await ctx.pool.connect();
+  try {
+    await client.query('BEGIN');
+    return await fn(client);
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
 }

@@ -135,6 +135,13 @@ const sampleBroadcast = JSON.stringify({
 
 try {
   await resetBenchDatabase(ctx);
+  // The server settings that move write-heavy figures most (checkpoint spacing, WAL size per
+  // full-page image): they belong to the server, so every result says what they were.
+  const settings = await ctx.pool.query<{ name: string; setting: string }>(
+    `SELECT name, current_setting(name) AS setting FROM pg_settings
+      WHERE name IN ('server_version', 'shared_buffers', 'max_wal_size', 'checkpoint_timeout', 'wal_compression', 'synchronous_commit', 'autovacuum')`,
+  );
+  result.postgres = Object.fromEntries(settings.rows.map((row) => [row.name, row.setting]));
 
   if (phases.has('baselines')) {
     log('baseline: BullMQ no-op jobs');
@@ -234,7 +241,7 @@ if (pc) {
     `pair ratios ${pc.pairRatios.map((x: number) => x.toFixed(2)).join(', ')}; target median ≥ 0.9`,
     fmt(pc.medianRatio),
   ]);
-  rows.push(['WAL per event, empty → prefilled (mean of windows)', `${fmt(pc.walBytesPerEvent.empty)} → ${fmt(pc.walBytesPerEvent.prefilled)} B; FPI ${fmt(pc.fpiPerEvent.empty)} → ${fmt(pc.fpiPerEvent.prefilled)}`, '', '']);
+  rows.push(['WAL per event, empty → prefilled (mean of windows)', `${fmt(pc.walBytesPerEvent.empty)} → ${fmt(pc.walBytesPerEvent.prefilled)} B; FPI ${fmt(pc.fpiPerEvent.empty)} → ${fmt(pc.fpiPerEvent.prefilled)}; checkpoints per window ${fmt(pc.checkpointsPerWindow.empty)} → ${fmt(pc.checkpointsPerWindow.prefilled)}`, '', '']);
 }
 if (p.maxRate) {
   rows.push(['events/s (max, all 3 deliveries SENT)', fmt(p.maxRate.eventsPerSec), `pub/sub ${fmt(b.pubsub?.messagesPerSec)} msg/s`, fmt(r.eventsPerSec_vs_pubsubMsgsPerSec)]);
@@ -247,7 +254,7 @@ if (p.maxRate) {
   rows.push(['publish() call ms (p50/p99)', `${fmt(f.publishCallMs.p50)} / ${fmt(f.publishCallMs.p99)}`, '', '']);
   rows.push(['Postgres rows per event (ins + upd)', `${fmt(f.pgRowsPerEvent.inserted)} + ${fmt(f.pgRowsPerEvent.updated)} = ${fmt(f.pgRowsPerEvent.total)}`, '', '']);
   const w = p.maxRate.wal;
-  rows.push(['WAL per event, max window (cluster-wide)', `${fmt(w.bytesPerEvent)} B, ${fmt(w.recordsPerEvent)} records, ${fmt(w.fpiPerEvent)} FPI`, `${fmt(w.mbPerSec)} MB/s; ${w.rowWritesOtherDbs > 0.05 * w.rowWritesThisDb || w.otherDbsBusy.length > 0 ? `NOT clean: other DBs wrote ${fmt(w.rowWritesOtherDbs)} rows${w.otherDbsBusy.length ? `, busy: ${w.otherDbsBusy.join(' ')}` : ''}` : 'no other DB writing'}`, '']);
+  rows.push(['WAL per event, max window (cluster-wide)', `${fmt(w.bytesPerEvent)} B, ${fmt(w.recordsPerEvent)} records, ${fmt(w.fpiPerEvent)} FPI; ${fmt(w.checkpointsRequested + w.checkpointsTimed)} checkpoints`, `${fmt(w.mbPerSec)} MB/s; ${w.rowWritesOtherDbs > 0.05 * w.rowWritesThisDb || w.otherDbsBusy.length > 0 ? `NOT clean: other DBs wrote ${fmt(w.rowWritesOtherDbs)} rows${w.otherDbsBusy.length ? `, busy: ${w.otherDbsBusy.join(' ')}` : ''}` : 'no other DB writing'}`, '']);
   const mw = p.maxRate.memory;
   if (mw) {
     rows.push([`RSS MB, max window ${fmt(mw.seconds)} s (first → last tenth)`, `${fmt(mw.firstTenthMb)} → ${fmt(mw.lastTenthMb)}, max ${fmt(mw.maxMb)}`, `drift ${fmt(mw.tenthsDriftPct, '%')}`, '']);
@@ -263,12 +270,18 @@ if (bl) {
 }
 if (h.herald) rows.push([`HTTP POST /v1/events req/s (${h.connections} conns, means)`, fmt(h.herald.reqPerSec), `bare Fastify ${fmt(h.bare.reqPerSec)} req/s; median of ${h.pairs} alternating pairs (${h.pairRatios.map((x: number) => fmt(x)).join(', ')})`, fmt(r.httpReqPerSec_vs_bareFastify)]);
 if (h.herald) rows.push(['HTTP Node CPU µs per request (server + client)', fmt(h.herald.cpuUsPerRequest), `bare ${fmt(h.bare.cpuUsPerRequest)}`, fmt(r.httpCpuPerRequest_vs_bareFastify)]);
+if (h.herald) {
+  const loop = (route: Any) => route.loopUtilizationByWindow.map((u: number | null) => fmt(u)).join(', ');
+  rows.push(['HTTP µs per request on the main thread; event-loop busy', `${fmt(h.herald.mainThreadCpuUsPerRequest)}; ${loop(h.herald)}`, `bare ${fmt(h.bare.mainThreadCpuUsPerRequest)}; ${loop(h.bare)}`, '']);
+}
 if (h.herald) rows.push(['HTTP latency ms (p50/p99), non-2xx', `${fmt(h.herald.latencyMs.p50)} / ${fmt(h.herald.latencyMs.p99)}, ${fmt(h.herald.non2xx)}`, `bare ${fmt(h.bare.latencyMs.p50)} / ${fmt(h.bare.latencyMs.p99)}`, '']);
 
 const header: [string, string, string, string] = ['figure', 'Herald', 'same-run baseline', 'ratio'];
 const widths = header.map((_, i) => Math.max(header[i]!.length, ...rows.map((row) => row[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' │ ');
 console.log(`\nHerald bench — provider latency ${options.providerLatencyMs} ms${quick ? ', quick' : ''}, ${(result.machine as Any).cpus} cpus, node ${process.version}`);
+const pg = (result.postgres ?? {}) as Any;
+console.log(`Postgres ${pg.server_version}: shared_buffers ${pg.shared_buffers}, max_wal_size ${pg.max_wal_size}, wal_compression ${pg.wal_compression}, synchronous_commit ${pg.synchronous_commit}`);
 console.log(line(header));
 console.log(widths.map((w) => '─'.repeat(w)).join('─┼─'));
 for (const row of rows) console.log(line(row));

@@ -3,9 +3,11 @@
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { AppContext } from '../../lib/app-context.js';
 import { createApiKey } from '../../lib/api/api-keys.js';
 import { buildServer } from '../../services/api/server.js';
+import { threadCpuSeconds } from './proc-cpu.js';
 import { median, ratio, round } from './util.js';
 
 export interface HttpOptions {
@@ -33,6 +35,10 @@ function combine(windows: Window[]) {
     windows: windows.length,
     requests,
     cpuUsPerRequest: requests > 0 ? round(sum((w) => (w.cpuUsPerRequest ?? 0) * w.requests) / requests, 1) : null,
+    mainThreadCpuUsPerRequest: requests > 0 && windows.every((w) => w.mainThreadCpuUsPerRequest !== null)
+      ? round(sum((w) => w.mainThreadCpuUsPerRequest! * w.requests) / requests, 1)
+      : null,
+    loopUtilizationByWindow: windows.map((w) => w.loopUtilization),
     reqPerSec: round(sum((w) => w.reqPerSec ?? 0) / windows.length, 0),
     reqPerSecByWindow: windows.map((w) => w.reqPerSec),
     latencyMs: {
@@ -61,7 +67,11 @@ async function cannon(url: string, headers: Record<string, string>, o: HttpOptio
   // Client and server share this process, so CPU per request counts both; the client's share is
   // the same for both routes, and the difference is what Herald adds: a second view beside
   // req/s, which also moves with how fast Postgres and Redis answer on the other core.
+  // The main thread's share of that CPU, and how busy its event loop was: a route whose loop
+  // idles while requests are open is waiting on its peers, not short of CPU.
   const cpuBefore = process.cpuUsage();
+  const threadBefore = threadCpuSeconds();
+  const loopBefore = performance.eventLoopUtilization();
   const result = await autocannon({
     url,
     method: 'POST',
@@ -71,10 +81,15 @@ async function cannon(url: string, headers: Record<string, string>, o: HttpOptio
     duration: durationSec,
     timeout: 10,
   });
+  const loop = performance.eventLoopUtilization(loopBefore);
+  const threadAfter = threadCpuSeconds();
   const cpu = process.cpuUsage(cpuBefore);
+  const perRequest = (us: number | null) => (us !== null && result.requests.total > 0 ? round(us / result.requests.total, 1) : null);
   return {
     requests: result.requests.total,
-    cpuUsPerRequest: result.requests.total > 0 ? round((cpu.user + cpu.system) / result.requests.total, 1) : null,
+    cpuUsPerRequest: perRequest(cpu.user + cpu.system),
+    mainThreadCpuUsPerRequest: perRequest(threadBefore !== null && threadAfter !== null ? (threadAfter - threadBefore) * 1e6 : null),
+    loopUtilization: round(loop.utilization, 3),
     reqPerSec: round(result.requests.average, 0),
     latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
     non2xx: result.non2xx,

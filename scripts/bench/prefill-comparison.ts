@@ -70,7 +70,7 @@ export async function comparePrefilled(
 ) {
   await resetBenchDatabase(prefilled);
   const prefill = await prefillEvents(prefilled, o.prefill, log);
-  const windows: { pair: number; table: 'empty' | 'prefilled'; eventsPerSec: number; deliveriesPerSec: number; walBytesPerEvent: number | null; fpiPerEvent: number | null }[] = [];
+  const windows: { pair: number; table: 'empty' | 'prefilled'; eventsPerSec: number; deliveriesPerSec: number; walBytesPerEvent: number | null; fpiPerEvent: number | null; checkpoints: number }[] = [];
   const run = async (pair: number, table: 'empty' | 'prefilled') => {
     // The empty side is emptied before each of its windows; the prefilled side keeps what each
     // window adds (a few percent of N at most), as a live table would.
@@ -78,7 +78,7 @@ export async function comparePrefilled(
     log(`prefill comparison: pair ${pair + 1}/${o.pairs}, ${table} table`);
     const result = await runPipeline(table === 'empty' ? empty : prefilled, { ...o.pipeline, maxOnly: true }, rss, log);
     const m = result.maxRate;
-    windows.push({ pair, table, eventsPerSec: m.eventsPerSec ?? 0, deliveriesPerSec: m.deliveriesPerSec ?? 0, walBytesPerEvent: m.wal.bytesPerEvent, fpiPerEvent: m.wal.fpiPerEvent });
+    windows.push({ pair, table, eventsPerSec: m.eventsPerSec ?? 0, deliveriesPerSec: m.deliveriesPerSec ?? 0, walBytesPerEvent: m.wal.bytesPerEvent, fpiPerEvent: m.wal.fpiPerEvent, checkpoints: m.wal.checkpointsRequested + m.wal.checkpointsTimed });
   };
   for (let pair = 0; pair < o.pairs; pair++) {
     const order: ('empty' | 'prefilled')[] = pair % 2 === 0 ? ['empty', 'prefilled'] : ['prefilled', 'empty'];
@@ -89,7 +89,7 @@ export async function comparePrefilled(
     const p = windows.find((w) => w.pair === pair && w.table === 'prefilled')!;
     return ratio(p.eventsPerSec, e.eventsPerSec)!;
   });
-  const mean = (table: 'empty' | 'prefilled', key: 'eventsPerSec' | 'walBytesPerEvent' | 'fpiPerEvent') => {
+  const mean = (table: 'empty' | 'prefilled', key: 'eventsPerSec' | 'walBytesPerEvent' | 'fpiPerEvent' | 'checkpoints') => {
     const values = windows.filter((w) => w.table === table).map((w) => w[key] ?? 0);
     return values.reduce((a, b) => a + b, 0) / values.length;
   };
@@ -106,6 +106,7 @@ export async function comparePrefilled(
     prefilledEventsPerSec: round(mean('prefilled', 'eventsPerSec'), 0),
     walBytesPerEvent: { empty: round(mean('empty', 'walBytesPerEvent'), 0), prefilled: round(mean('prefilled', 'walBytesPerEvent'), 0) },
     fpiPerEvent: { empty: round(mean('empty', 'fpiPerEvent'), 2), prefilled: round(mean('prefilled', 'fpiPerEvent'), 2) },
+    checkpointsPerWindow: { empty: round(mean('empty', 'checkpoints'), 1), prefilled: round(mean('prefilled', 'checkpoints'), 1) },
   };
   log(`prefill comparison: pair ratios ${pairRatios.map((r) => r.toFixed(3)).join(', ')}; median ${summary.medianRatio}`);
   return summary;

@@ -37,3 +37,17 @@ export function cpuPercent(before: Record<string, number>, after: Record<string,
   for (const [name, a] of Object.entries(after)) out[name] = Math.round(((a - (before[name] ?? 0)) / wallSeconds) * 1000) / 10;
   return out;
 }
+
+/**
+ * CPU seconds of the calling thread alone (Linux; null elsewhere). Beside process.cpuUsage(),
+ * which counts every thread, it separates the event loop from V8's helper threads (GC, compiler).
+ */
+export function threadCpuSeconds(): number | null {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / hz;
+  } catch {
+    return null;
+  }
+}

@@ -254,7 +254,7 @@ if (p.maxRate) {
   rows.push(['publish() call ms (p50/p99)', `${fmt(f.publishCallMs.p50)} / ${fmt(f.publishCallMs.p99)}`, '', '']);
   rows.push(['Postgres rows per event (ins + upd)', `${fmt(f.pgRowsPerEvent.inserted)} + ${fmt(f.pgRowsPerEvent.updated)} = ${fmt(f.pgRowsPerEvent.total)}`, '', '']);
   const w = p.maxRate.wal;
-  rows.push(['WAL per event, max window (cluster-wide)', `${fmt(w.bytesPerEvent)} B, ${fmt(w.recordsPerEvent)} records, ${fmt(w.fpiPerEvent)} FPI; ${fmt(w.checkpointsRequested + w.checkpointsTimed)} checkpoints`, `${fmt(w.mbPerSec)} MB/s; ${w.rowWritesOtherDbs > 0.05 * w.rowWritesThisDb || w.otherDbsBusy.length > 0 ? `NOT clean: other DBs wrote ${fmt(w.rowWritesOtherDbs)} rows${w.otherDbsBusy.length ? `, busy: ${w.otherDbsBusy.join(' ')}` : ''}` : 'no other DB writing'}`, '']);
+  rows.push(['WAL per event, max window (cluster-wide)', `${fmt(w.bytesPerEvent)} B, ${fmt(w.recordsPerEvent)} records, ${fmt(w.fpiPerEvent)} FPI; ${fmt(w.checkpoints)} checkpoints`, `${fmt(w.mbPerSec)} MB/s; ${w.rowWritesOtherDbs > 0.05 * w.rowWritesThisDb || w.otherDbsBusy.length > 0 ? `NOT clean: other DBs wrote ${fmt(w.rowWritesOtherDbs)} rows${w.otherDbsBusy.length ? `, busy: ${w.otherDbsBusy.join(' ')}` : ''}` : 'no other DB writing'}`, '']);
   const mw = p.maxRate.memory;
   if (mw) {
     rows.push([`RSS MB, max window ${fmt(mw.seconds)} s (first → last tenth)`, `${fmt(mw.firstTenthMb)} → ${fmt(mw.lastTenthMb)}, max ${fmt(mw.maxMb)}`, `drift ${fmt(mw.tenthsDriftPct, '%')}`, '']);

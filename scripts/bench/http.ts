@@ -66,8 +66,8 @@ function body(): string {
 async function cannon(url: string, headers: Record<string, string>, o: HttpOptions, durationSec: number) {
   // Client and server share this process, so CPU per request counts both; the client's share is
   // the same for both routes, and the difference is what Herald adds: a second view beside
-  // req/s, which also moves with how fast Postgres and Redis answer on the other core.
-  // The main thread's share of that CPU, and how busy its event loop was: a route whose loop
+  // req/s, which also moves with how fast Postgres and Redis answer on the other core. The main
+  // thread's share of that CPU and how busy its event loop was tell the rest: a route whose loop
   // idles while requests are open is waiting on its peers, not short of CPU.
   const cpuBefore = process.cpuUsage();
   const threadBefore = threadCpuSeconds();

@@ -141,8 +141,8 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
       records: wal.records,
       fpi: wal.fpi,
       /** Checkpoints begun during the window: each one makes the next touch of every page log it whole again. */
+      checkpoints: wal.checkpointsRequested + wal.checkpointsTimed,
       checkpointsRequested: wal.checkpointsRequested,
-      checkpointsTimed: wal.checkpointsTimed,
       /**
        * Rows written meanwhile in this database and in the server's other databases
        * (pg_stat_database): when the second is not small next to the first, the WAL figures

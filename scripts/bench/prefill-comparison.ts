@@ -78,7 +78,7 @@ export async function comparePrefilled(
     log(`prefill comparison: pair ${pair + 1}/${o.pairs}, ${table} table`);
     const result = await runPipeline(table === 'empty' ? empty : prefilled, { ...o.pipeline, maxOnly: true }, rss, log);
     const m = result.maxRate;
-    windows.push({ pair, table, eventsPerSec: m.eventsPerSec ?? 0, deliveriesPerSec: m.deliveriesPerSec ?? 0, walBytesPerEvent: m.wal.bytesPerEvent, fpiPerEvent: m.wal.fpiPerEvent, checkpoints: m.wal.checkpointsRequested + m.wal.checkpointsTimed });
+    windows.push({ pair, table, eventsPerSec: m.eventsPerSec ?? 0, deliveriesPerSec: m.deliveriesPerSec ?? 0, walBytesPerEvent: m.wal.bytesPerEvent, fpiPerEvent: m.wal.fpiPerEvent, checkpoints: m.wal.checkpoints });
   };
   for (let pair = 0; pair < o.pairs; pair++) {
     const order: ('empty' | 'prefilled')[] = pair % 2 === 0 ? ['empty', 'prefilled'] : ['prefilled', 'empty'];

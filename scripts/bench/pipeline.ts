@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AppContext } from '../../lib/app-context.js';
+import { sampleBackendWaits } from './backend-waits.js';
 import { seedCustomers, startBenchNotifier, type BenchCustomer } from './bench-notifier.js';
 import { cpuPercent, processCpuSeconds } from './proc-cpu.js';
 import { percentile, round, RssSampler, settledTableStats, sleep, statsDelta, tableStats, walDelta, walStats } from './util.js';
@@ -190,6 +191,7 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
   // for it is latency no database change can remove.
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
+  const waits = await sampleBackendWaits(ctx.config.DATABASE_URL, 20);
   const start = performance.now();
   let issued = 0;
   const inflight = new Set<Promise<void>>();
@@ -221,6 +223,7 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
   }
   const fixedSeconds = (performance.now() - start) / 1000;
   loopDelay.disable();
+  const backendWaits = await waits.stop();
   await Promise.all(inflight);
   const fixedPublished = published - publishedBefore;
   const fixedDrained = await drain(published, o.drainMs);
@@ -252,6 +255,8 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
     publishCallMs: { p50: round(percentile(publishLatencies, 50), 2), p95: round(percentile(publishLatencies, 95), 2), p99: round(percentile(publishLatencies, 99), 2) },
     /** How late the event loop ran a 5 ms timer while the phase ran (node:perf_hooks monitorEventLoopDelay). */
     eventLoopDelayMs: { p50: round(loopDelay.percentile(50) / 1e6, 1), p99: round(loopDelay.percentile(99) / 1e6, 1), max: round(loopDelay.max / 1e6, 1) },
+    /** What Herald's Postgres backends were doing while the phase ran, from pg_stat_activity every 20 ms. */
+    backendWaits,
     pgRowsPerEvent: {
       /** False when the phase did not drain in time: the counts then miss the undelivered tail. */
       complete: fixedDrained,

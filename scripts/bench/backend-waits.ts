@@ -13,7 +13,7 @@ export interface BackendWaits {
 
 /**
  * Samples on a connection of its own, so the pipeline's pool keeps all of its connections.
- * The sampler's own backend is left out; its queries are a few hundred cheap reads over a window.
+ * The sampler's own backend is left out; its reads, about 40 a second, are cheap next to the pipeline's.
  */
 export async function sampleBackendWaits(databaseUrl: string, everyMs: number): Promise<{ stop: () => Promise<BackendWaits> }> {
   const client = new pg.Client({ connectionString: databaseUrl });

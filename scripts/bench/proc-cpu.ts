@@ -4,6 +4,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const hz = 100; // USER_HZ on Linux
 
+/** utime + stime of a /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat line, in seconds. */
+function statCpuSeconds(stat: string): number {
+  // fields[11] = utime, fields[12] = stime (0-based after the state field); the command name
+  // before them is in parentheses and may hold spaces, so fields count from its closing one.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / hz;
+}
+
 export function processCpuSeconds(names = ['postgres', 'redis-server']): Record<string, number> {
   const totals: Record<string, number> = {};
   let pids: string[];
@@ -20,10 +28,7 @@ export function processCpuSeconds(names = ['postgres', 'redis-server']): Record<
       const comm = stat.slice(open + 1, close);
       const name = names.find((n) => comm.startsWith(n));
       if (!name) continue;
-      const fields = stat.slice(close + 2).split(' ');
-      // fields[11] = utime, fields[12] = stime (0-based after the state field)
-      const seconds = (Number(fields[11]) + Number(fields[12])) / hz;
-      totals[name] = (totals[name] ?? 0) + seconds;
+      totals[name] = (totals[name] ?? 0) + statCpuSeconds(stat);
     } catch {
       // the process ended while we read it
     }
@@ -44,9 +49,7 @@ export function cpuPercent(before: Record<string, number>, after: Record<string,
  */
 export function threadCpuSeconds(): number | null {
   try {
-    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / hz;
+    return statCpuSeconds(readFileSync('/proc/thread-self/stat', 'utf8'));
   } catch {
     return null;
   }

@@ -253,6 +253,11 @@ if (p.maxRate) {
   rows.push([`publish→SENT ms @ ${f.targetRate}/s (p50/p95/p99)`, `${fmt(f.sentLatencyMs.p50)} / ${fmt(f.sentLatencyMs.p95)} / ${fmt(f.sentLatencyMs.p99)}`, `achieved ${fmt(f.achievedRate)}/s${f.checkpointedBefore ? ', after CHECKPOINT' : ''}`, '']);
   rows.push(['publish() call ms (p50/p99)', `${fmt(f.publishCallMs.p50)} / ${fmt(f.publishCallMs.p99)}`, '', '']);
   const waits = Object.entries(f.backendWaits.byWait as Record<string, number>).slice(0, 4).map(([wait, n]) => `${wait} ${n}`).join(', ');
+  const canary = f.bystanderCommits;
+  const canaryMs = (c: Any) => `${fmt(c?.ms.p50)} / ${fmt(c?.ms.p99)} / ${fmt(c?.ms.max)}, ${fmt(c?.over15ms)} over 15 ms`;
+  rows.push([`bystander 1-row commit ms @ ${f.targetRate}/s (p50/p99/max)`, canaryMs(canary.loaded), `idle ${canaryMs(canary.idle)}`, '']);
+  const kernel = (k: Any) => `${fmt(k.totalMsPerSec)} ms/s${k.busiest.length ? ` (${k.busiest.map((t: Any) => `${t.name} ${fmt(t.msPerSec)}`).join(', ')})` : ''}`;
+  rows.push([`kernel threads' CPU @ ${f.targetRate}/s (busiest three)`, kernel(f.kernelThreadsCpu), `max window ${kernel(p.maxRate.kernelThreadsCpu)}`, '']);
   rows.push([`Postgres backends @ ${f.targetRate}/s: waiting on (of ${f.backendWaits.samples} snapshots)`, waits || 'none active', '', '']);
   rows.push(['Postgres rows per event (ins + upd)', `${fmt(f.pgRowsPerEvent.inserted)} + ${fmt(f.pgRowsPerEvent.updated)} = ${fmt(f.pgRowsPerEvent.total)}`, '', '']);
   const w = p.maxRate.wal;

@@ -6,7 +6,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AppContext } from '../../lib/app-context.js';
 import { sampleBackendWaits } from './backend-waits.js';
 import { seedCustomers, startBenchNotifier, type BenchCustomer } from './bench-notifier.js';
-import { cpuPercent, processCpuSeconds } from './proc-cpu.js';
+import { idleCommitCanary, startCommitCanary } from './commit-canary.js';
+import { cpuPercent, kernelThreadCpu, kernelThreadCpuSeconds, processCpuSeconds } from './proc-cpu.js';
 import { percentile, round, RssSampler, settledTableStats, sleep, statsDelta, tableStats, walDelta, walStats } from './util.js';
 
 export interface PipelineOptions {
@@ -24,6 +25,9 @@ export interface PipelineOptions {
   /** Only the warm-up and max-rate window (no fixed-rate phase): for the empty-table run of --compare-prefill. */
   maxOnly?: boolean;
 }
+
+/** One commit every 20 ms: about 50 a second beside Herald's 700 or so at 500 events/s. */
+const canaryEveryMs = 20;
 
 const benchTables = [
   'notification_history', 'dead_letters', 'delivery_receipts', 'notification_deliveries', 'notifications',
@@ -94,6 +98,8 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
   }
 
   // ---- max rate -----------------------------------------------------------------------
+  // The bystander's commits with nothing else running: the baseline for its figures at the fixed rate.
+  const canaryIdle = o.maxOnly ? null : await idleCommitCanary(ctx.config.DATABASE_URL, canaryEveryMs, 2_000);
   log(`pipeline: warm-up ${o.warmupMs} ms (provider latency ${o.latencyMs} ms)`);
   await maxRate(`${runTag}-warmup`, o.warmupMs);
   // Statistics as a production cluster's autovacuum would keep them: this machine's Postgres
@@ -102,11 +108,11 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
   await ctx.pool.query('ANALYZE');
   const rssFrom = rss.mark();
   const walBefore = await walStats(ctx.pool);
-  const before = { published, sent: counters.sent, other: counters.other, t: performance.now(), cpu: process.cpuUsage(), proc: processCpuSeconds(), stats: await tableStats(ctx.pool) };
+  const before = { published, sent: counters.sent, other: counters.other, t: performance.now(), cpu: process.cpuUsage(), proc: processCpuSeconds(), kernel: kernelThreadCpuSeconds(), stats: await tableStats(ctx.pool) };
   log(`pipeline: max-rate window ${o.maxWindowMs} ms`);
   await maxRate(`${runTag}-max`, o.maxWindowMs);
   const seconds = (performance.now() - before.t) / 1000;
-  const after = { published, sent: counters.sent, other: counters.other, cpu: process.cpuUsage(before.cpu), proc: processCpuSeconds() };
+  const after = { published, sent: counters.sent, other: counters.other, cpu: process.cpuUsage(before.cpu), proc: processCpuSeconds(), kernel: kernelThreadCpuSeconds() };
   const wal = walDelta(walBefore, await walStats(ctx.pool));
   const rssTo = rss.mark();
   const drained = await drain(published, o.drainMs);
@@ -128,6 +134,7 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
     drainedAfterWindow: drained,
     nodeCpuPct: round(((after.cpu.user + after.cpu.system) / 1e6 / seconds) * 100, 1),
     otherCpuPct: cpuPercent(before.proc, after.proc, seconds),
+    kernelThreadsCpu: kernelThreadCpu(before.kernel, after.kernel, seconds),
     // Rows written while the window ran, including the tail that drained after it, per event.
     pgRowsPerEvent: round((maxDelta.ins + maxDelta.upd) / Math.max(1, published - before.published), 2),
     pgRowsPerSec: round(((maxDelta.ins + maxDelta.upd) / Math.max(1, published - before.published)) * (windowSent / 3 / seconds), 0),
@@ -192,6 +199,8 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   const waits = await sampleBackendWaits(ctx.config.DATABASE_URL, 20);
+  const canary = await startCommitCanary(ctx.config.DATABASE_URL, canaryEveryMs);
+  const kernelBefore = kernelThreadCpuSeconds();
   const start = performance.now();
   let issued = 0;
   const inflight = new Set<Promise<void>>();
@@ -223,7 +232,9 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
   }
   const fixedSeconds = (performance.now() - start) / 1000;
   loopDelay.disable();
+  const kernelThreadsCpu = kernelThreadCpu(kernelBefore, kernelThreadCpuSeconds(), fixedSeconds);
   const backendWaits = await waits.stop();
+  const canaryLoaded = await canary.stop();
   await Promise.all(inflight);
   const fixedPublished = published - publishedBefore;
   const fixedDrained = await drain(published, o.drainMs);
@@ -257,6 +268,13 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
     eventLoopDelayMs: { p50: round(loopDelay.percentile(50) / 1e6, 1), p99: round(loopDelay.percentile(99) / 1e6, 1), max: round(loopDelay.max / 1e6, 1) },
     /** What Herald's Postgres backends were doing while the phase ran, from pg_stat_activity every 20 ms. */
     backendWaits,
+    /**
+     * A bystander's single-row commits on its own connection, idle (before the warm-up) and
+     * while the phase ran: a tail both it and Herald show is the machine's or the server's.
+     */
+    bystanderCommits: { idle: canaryIdle, loaded: canaryLoaded },
+    /** Kernel threads' CPU while the phase ran (ms per second of wall time), from /proc. */
+    kernelThreadsCpu,
     pgRowsPerEvent: {
       /** False when the phase did not drain in time: the counts then miss the undelivered tail. */
       complete: fixedDrained,

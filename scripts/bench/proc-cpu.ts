@@ -12,27 +12,48 @@ function statCpuSeconds(stat: string): number {
   return (Number(fields[11]) + Number(fields[12])) / hz;
 }
 
-export function processCpuSeconds(names = ['postgres', 'redis-server']): Record<string, number> {
-  const totals: Record<string, number> = {};
+/** Calls `visit` with the command name and stat line of every process in /proc (none off Linux). */
+function eachProcessStat(visit: (comm: string, stat: string) => void): void {
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
   } catch {
-    return totals;
+    return;
   }
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const open = stat.indexOf('(');
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(open + 1, close);
-      const name = names.find((n) => comm.startsWith(n));
-      if (!name) continue;
-      totals[name] = (totals[name] ?? 0) + statCpuSeconds(stat);
+      visit(stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), stat);
     } catch {
       // the process ended while we read it
     }
   }
+}
+
+export function processCpuSeconds(names = ['postgres', 'redis-server']): Record<string, number> {
+  const totals: Record<string, number> = {};
+  eachProcessStat((comm, stat) => {
+    const name = names.find((n) => comm.startsWith(n));
+    if (name) totals[name] = (totals[name] ?? 0) + statCpuSeconds(stat);
+  });
+  return totals;
+}
+
+const PF_KTHREAD = 0x00200000;
+
+/**
+ * CPU seconds of each kernel thread, by name. On a small VM a kernel thread that wakes up
+ * periodically and runs for tens of milliseconds (seen here: kdamond, the kernel's memory
+ * access monitor) takes one of the two CPUs away from Postgres and Node while it runs.
+ */
+export function kernelThreadCpuSeconds(): Record<string, number> {
+  const totals: Record<string, number> = {};
+  eachProcessStat((comm, stat) => {
+    // fields[6] is the kernel's per-task flags (see statCpuSeconds for the numbering).
+    const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+    if ((flags & PF_KTHREAD) === 0) return;
+    totals[comm] = (totals[comm] ?? 0) + statCpuSeconds(stat);
+  });
   return totals;
 }
 
@@ -53,4 +74,16 @@ export function threadCpuSeconds(): number | null {
   } catch {
     return null;
   }
+}
+
+/** Kernel threads' CPU between two snapshots: all of them, and the busiest few, in ms per second. */
+export function kernelThreadCpu(before: Record<string, number>, after: Record<string, number>, wallSeconds: number) {
+  const used = Object.entries(after)
+    .map(([name, s]) => [name, ((s - (before[name] ?? 0)) / wallSeconds) * 1000] as const)
+    .filter(([, msPerSec]) => msPerSec > 0)
+    .sort((a, b) => b[1] - a[1]);
+  return {
+    totalMsPerSec: Math.round(used.reduce((sum, [, ms]) => sum + ms, 0)),
+    busiest: used.slice(0, 3).map(([name, msPerSec]) => ({ name, msPerSec: Math.round(msPerSec) })),
+  };
 }

@@ -56,18 +56,23 @@ export async function loadProfiles(client: PoolClient, userIds: string[]): Promi
   );
 }
 
+/**
+ * A user's non-critical sends per channel in the last hour. It reads the partial index of
+ * exactly those deliveries (sent, not critical), whose predicate this query's conditions imply.
+ */
+export const recentSendsSql = `SELECT user_id, channel, count(*) AS count, min(sent_at) AS oldest
+       FROM notification_deliveries
+      WHERE user_id = ANY($1::text[]) AND sent_at > now() - interval '1 hour' AND priority <> 'critical'
+      GROUP BY user_id, channel`;
+
 /** Counts of non-critical sends in the last hour, only for users who set a cap. */
 export async function loadRecentSends(
   client: PoolClient,
   userIds: string[],
 ): Promise<Map<`${string}:${ChannelName}`, RecentSends>> {
   if (userIds.length === 0) return new Map();
-  const { rows } = await client.query<{ user_id: string; channel: ChannelName; count: number; oldest: Date }>(prepared('load-recent-sends',
-    `SELECT user_id, channel, count(*) AS count, min(sent_at) AS oldest
-       FROM notification_deliveries
-      WHERE user_id = ANY($1::text[]) AND sent_at > now() - interval '1 hour' AND priority <> 'critical'
-      GROUP BY user_id, channel`,
-    [userIds],
-  ));
+  const { rows } = await client.query<{ user_id: string; channel: ChannelName; count: number; oldest: Date }>(
+    prepared('load-recent-sends', recentSendsSql, [userIds]),
+  );
   return new Map(rows.map((r) => [`${r.user_id}:${r.channel}` as const, { count: r.count, oldest: r.oldest }]));
 }

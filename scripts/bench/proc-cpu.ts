@@ -12,8 +12,8 @@ function statCpuSeconds(stat: string): number {
   return (Number(fields[11]) + Number(fields[12])) / hz;
 }
 
-/** Calls `visit` with the command name and stat line of every process in /proc (none off Linux). */
-function eachProcessStat(visit: (comm: string, stat: string) => void): void {
+/** Calls `visit` with the pid, command name and stat line of every process in /proc (none off Linux). */
+function eachProcessStat(visit: (pid: string, comm: string, stat: string) => void): void {
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
@@ -23,7 +23,7 @@ function eachProcessStat(visit: (comm: string, stat: string) => void): void {
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      visit(stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), stat);
+      visit(pid, stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), stat);
     } catch {
       // the process ended while we read it
     }
@@ -32,7 +32,7 @@ function eachProcessStat(visit: (comm: string, stat: string) => void): void {
 
 export function processCpuSeconds(names = ['postgres', 'redis-server']): Record<string, number> {
   const totals: Record<string, number> = {};
-  eachProcessStat((comm, stat) => {
+  eachProcessStat((_pid, comm, stat) => {
     const name = names.find((n) => comm.startsWith(n));
     if (name) totals[name] = (totals[name] ?? 0) + statCpuSeconds(stat);
   });
@@ -42,19 +42,18 @@ export function processCpuSeconds(names = ['postgres', 'redis-server']): Record<
 const PF_KTHREAD = 0x00200000;
 
 /**
- * CPU seconds of each kernel thread, by name. On a small VM a kernel thread that wakes up
+ * CPU seconds of each kernel thread, by pid. On a small VM a kernel thread that wakes up
  * periodically and runs for tens of milliseconds (seen here: kdamond, the kernel's memory
  * access monitor) takes one of the two CPUs away from Postgres and Node while it runs.
  */
-export function kernelThreadCpuSeconds(): Record<string, number> {
-  const totals: Record<string, number> = {};
-  eachProcessStat((comm, stat) => {
+export function kernelThreadCpuSeconds(): Map<string, { name: string; seconds: number }> {
+  const threads = new Map<string, { name: string; seconds: number }>();
+  eachProcessStat((pid, comm, stat) => {
     // fields[6] is the kernel's per-task flags (see statCpuSeconds for the numbering).
     const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
-    if ((flags & PF_KTHREAD) === 0) return;
-    totals[comm] = (totals[comm] ?? 0) + statCpuSeconds(stat);
+    if ((flags & PF_KTHREAD) !== 0) threads.set(pid, { name: comm, seconds: statCpuSeconds(stat) });
   });
-  return totals;
+  return threads;
 }
 
 /** CPU use between two snapshots, as a percentage of one core over `wallSeconds`. */
@@ -76,12 +75,18 @@ export function threadCpuSeconds(): number | null {
   }
 }
 
-/** Kernel threads' CPU between two snapshots: all of them, and the busiest few, in ms per second. */
-export function kernelThreadCpu(before: Record<string, number>, after: Record<string, number>, wallSeconds: number) {
-  const used = Object.entries(after)
-    .map(([name, s]) => [name, ((s - (before[name] ?? 0)) / wallSeconds) * 1000] as const)
-    .filter(([, msPerSec]) => msPerSec > 0)
-    .sort((a, b) => b[1] - a[1]);
+/**
+ * Kernel threads' CPU between two snapshots: all of them, and the busiest few, in ms per second.
+ * Threads are matched by pid: a kernel worker's name follows the work queue it serves at the
+ * moment, so the same thread can carry another name in each snapshot.
+ */
+export function kernelThreadCpu(before: ReturnType<typeof kernelThreadCpuSeconds>, after: ReturnType<typeof kernelThreadCpuSeconds>, wallSeconds: number) {
+  const byName = new Map<string, number>();
+  for (const [pid, { name, seconds }] of after) {
+    const ms = ((seconds - (before.get(pid)?.seconds ?? 0)) / wallSeconds) * 1000;
+    if (ms > 0) byName.set(name, (byName.get(name) ?? 0) + ms);
+  }
+  const used = [...byName].sort((a, b) => b[1] - a[1]);
   return {
     totalMsPerSec: Math.round(used.reduce((sum, [, ms]) => sum + ms, 0)),
     busiest: used.slice(0, 3).map(([name, msPerSec]) => ({ name, msPerSec: Math.round(msPerSec) })),

@@ -1,7 +1,6 @@
 // What the bench database's busy backends are doing, sampled from pg_stat_activity: where a
 // latency tail goes (WAL flushes, locks, I/O, CPU) without a profiler on the server.
-import pg from 'pg';
-import { sleep } from './util.js';
+import { loopOnOwnConnection } from './side-connection.js';
 
 export interface BackendWaits {
   /** Snapshots taken; each counts every active backend once. */
@@ -16,30 +15,22 @@ export interface BackendWaits {
  * The sampler's own backend is left out; its reads, about 40 a second, are cheap next to the pipeline's.
  */
 export async function sampleBackendWaits(databaseUrl: string, everyMs: number): Promise<{ stop: () => Promise<BackendWaits> }> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
   const counts = new Map<string, number>();
   let samples = 0;
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
+  const sampler = await loopOnOwnConnection(databaseUrl, {
+    everyMs,
+    async tick(client) {
       const { rows } = await client.query<{ wait: string }>(
         `SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') AS wait FROM pg_stat_activity
           WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()`,
       );
       samples++;
       for (const { wait } of rows) counts.set(wait, (counts.get(wait) ?? 0) + 1);
-      await sleep(everyMs);
-    }
-  })();
+    },
+  });
   return {
     async stop() {
-      stopped = true;
-      try {
-        await loop;
-      } finally {
-        await client.end();
-      }
+      await sampler.stop();
       return { samples, everyMs, byWait: Object.fromEntries([...counts].sort((a, b) => b[1] - a[1])) };
     },
   };

@@ -2,7 +2,7 @@
 // connection of its own. Its commits wait for the same WAL flushes and CPUs as Herald's, but go
 // through none of Herald's code, so a latency tail the canary shares is the machine's or the
 // server's, and one it does not share is Herald's.
-import pg from 'pg';
+import { loopOnOwnConnection } from './side-connection.js';
 import { percentile, round, sleep } from './util.js';
 
 export interface CanaryResult {
@@ -17,29 +17,21 @@ const table = 'bench_commit_canary';
 
 /** Starts committing; `stop` drops the canary's table and returns its commit latencies. */
 export async function startCommitCanary(databaseUrl: string, everyMs: number): Promise<{ stop: () => Promise<CanaryResult> }> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  // A logged table, so each commit flushes WAL as Herald's do (a temporary one would not).
-  await client.query(`CREATE TABLE IF NOT EXISTS ${table} (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`);
   const latencies: number[] = [];
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
+  const canary = await loopOnOwnConnection(databaseUrl, {
+    everyMs,
+    // A logged table, so each commit flushes WAL as Herald's do (a temporary one would not).
+    setUp: (client) => client.query(`CREATE TABLE IF NOT EXISTS ${table} (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`),
+    async tick(client) {
       const t0 = performance.now();
       await client.query(`INSERT INTO ${table} DEFAULT VALUES`);
       latencies.push(performance.now() - t0);
-      await sleep(everyMs);
-    }
-  })();
+    },
+    tearDown: (client) => client.query(`DROP TABLE IF EXISTS ${table}`),
+  });
   return {
     async stop() {
-      stopped = true;
-      try {
-        await loop;
-        await client.query(`DROP TABLE IF EXISTS ${table}`);
-      } finally {
-        await client.end();
-      }
+      await canary.stop();
       return {
         commits: latencies.length,
         everyMs,

@@ -4,11 +4,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const hz = 100; // USER_HZ on Linux
 
-/** utime + stime of a /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat line, in seconds. */
-function statCpuSeconds(stat: string): number {
-  // fields[11] = utime, fields[12] = stime (0-based after the state field); the command name
-  // before them is in parentheses and may hold spaces, so fields count from its closing one.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+/**
+ * The fields of a /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat line after the command name,
+ * 0-based from the state field: [6] flags, [11] utime, [12] stime. The command name is in
+ * parentheses and may hold spaces, so fields count from its closing one.
+ */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** utime + stime of a stat line's fields, in seconds. */
+function cpuSeconds(fields: string[]): number {
   return (Number(fields[11]) + Number(fields[12])) / hz;
 }
 
@@ -34,7 +40,7 @@ export function processCpuSeconds(names = ['postgres', 'redis-server']): Record<
   const totals: Record<string, number> = {};
   eachProcessStat((_pid, comm, stat) => {
     const name = names.find((n) => comm.startsWith(n));
-    if (name) totals[name] = (totals[name] ?? 0) + statCpuSeconds(stat);
+    if (name) totals[name] = (totals[name] ?? 0) + cpuSeconds(statFields(stat));
   });
   return totals;
 }
@@ -49,9 +55,8 @@ const PF_KTHREAD = 0x00200000;
 export function kernelThreadCpuSeconds(): Map<string, { name: string; seconds: number }> {
   const threads = new Map<string, { name: string; seconds: number }>();
   eachProcessStat((pid, comm, stat) => {
-    // fields[6] is the kernel's per-task flags (see statCpuSeconds for the numbering).
-    const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
-    if ((flags & PF_KTHREAD) !== 0) threads.set(pid, { name: comm, seconds: statCpuSeconds(stat) });
+    const fields = statFields(stat);
+    if ((Number(fields[6]) & PF_KTHREAD) !== 0) threads.set(pid, { name: comm, seconds: cpuSeconds(fields) });
   });
   return threads;
 }
@@ -69,7 +74,7 @@ export function cpuPercent(before: Record<string, number>, after: Record<string,
  */
 export function threadCpuSeconds(): number | null {
   try {
-    return statCpuSeconds(readFileSync('/proc/thread-self/stat', 'utf8'));
+    return cpuSeconds(statFields(readFileSync('/proc/thread-self/stat', 'utf8')));
   } catch {
     return null;
   }

@@ -14,7 +14,7 @@ import { prefillEvents } from './bench/prefill.js';
 import { comparePrefilled, dropPrefilledDatabase, recreatePrefilledDatabase } from './bench/prefill-comparison.js';
 import { runStats } from './bench/stats.js';
 import { resetBenchDatabase, runPipeline } from './bench/pipeline.js';
-import { ratio, round, RssSampler } from './bench/util.js';
+import { median, ratio, round, RssSampler } from './bench/util.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -120,6 +120,8 @@ const result: Record<string, unknown> = {
     cpuModel: os.cpus()[0]?.model,
     memoryGb: round(os.totalmem() / 2 ** 30, 1),
     node: process.version,
+    /** The runtime flags (scripts/node-service.sh sets the service's; a caller's own come after). */
+    nodeOptions: process.env.NODE_OPTIONS ?? '',
     platform: `${os.platform()} ${os.release()}`,
   },
   options: { ...options, budgets, config: { PG_POOL_SIZE: config.PG_POOL_SIZE, DELIVERY_CONCURRENCY: config.DELIVERY_CONCURRENCY, SWEEPER_BATCH_SIZE: config.SWEEPER_BATCH_SIZE, SWEEPER_GRACE_MS: config.SWEEPER_GRACE_MS } },
@@ -247,7 +249,11 @@ if (p.maxRate) {
   rows.push(['events/s (max, all 3 deliveries SENT)', fmt(p.maxRate.eventsPerSec), `pub/sub ${fmt(b.pubsub?.messagesPerSec)} msg/s`, fmt(r.eventsPerSec_vs_pubsubMsgsPerSec)]);
   rows.push(['deliveries/s (max)', fmt(p.maxRate.deliveriesPerSec), `BullMQ ${fmt(b.bullmq?.jobsPerSec)} jobs/s`, fmt(r.deliveriesPerSec_vs_bullmqJobsPerSec)]);
   rows.push(['Postgres rows/s (max)', fmt(p.maxRate.pgRowsPerSec), `INSERT ${fmt(b.pgInsert?.rowsPerSec)} rows/s`, fmt(r.eventRowsPerSec_vs_rawInsertRowsPerSec)]);
+  const slices = (p.maxRate.deliveriesPerSecBy5s ?? []) as number[];
+  if (slices.length > 0) rows.push(['deliveries/s by 5-s slice (min / median / max)', `${fmt(Math.min(...slices))} / ${fmt(median(slices))} / ${fmt(Math.max(...slices))}`, `${slices.length} slices`, '']);
   rows.push(['publish calls/s (max window)', fmt(p.maxRate.publishedPerSec), '', '']);
+  const gcp = p.maxRate.gcPauses;
+  if (gcp) rows.push(['GC pauses, max window (ms per s; minor, major)', fmt(gcp.msPerSec), Object.entries(gcp.byKind as Record<string, Any>).map(([kind, k]) => `${kind} ${fmt(k.count)} × ${fmt(k.meanMs)} ms`).join(', '), '']);
   rows.push(['CPU % (node | postgres | redis)', `${fmt(p.maxRate.nodeCpuPct)} | ${fmt(p.maxRate.otherCpuPct?.postgres)} | ${fmt(p.maxRate.otherCpuPct?.['redis-server'])}`, `${(result.machine as Any).cpus} cpus`, '']);
   const f = p.fixedRate;
   rows.push([`publish→SENT ms @ ${f.targetRate}/s (p50/p95/p99)`, `${fmt(f.sentLatencyMs.p50)} / ${fmt(f.sentLatencyMs.p95)} / ${fmt(f.sentLatencyMs.p99)}`, `achieved ${fmt(f.achievedRate)}/s${f.checkpointedBefore ? ', after CHECKPOINT' : ''}`, '']);
@@ -286,7 +292,7 @@ if (h.herald) rows.push(['HTTP latency ms (p50/p99), non-2xx', `${fmt(h.herald.l
 const header: [string, string, string, string] = ['figure', 'Herald', 'same-run baseline', 'ratio'];
 const widths = header.map((_, i) => Math.max(header[i]!.length, ...rows.map((row) => row[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' │ ');
-console.log(`\nHerald bench — provider latency ${options.providerLatencyMs} ms${quick ? ', quick' : ''}, ${(result.machine as Any).cpus} cpus, node ${process.version}`);
+console.log(`\nHerald bench — provider latency ${options.providerLatencyMs} ms${quick ? ', quick' : ''}, ${(result.machine as Any).cpus} cpus, node ${process.version}${process.env.NODE_OPTIONS ? ` (NODE_OPTIONS ${process.env.NODE_OPTIONS})` : ''}`);
 const pg = (result.postgres ?? {}) as Any;
 console.log(`Postgres ${pg.server_version}: shared_buffers ${pg.shared_buffers}, max_wal_size ${pg.max_wal_size}, wal_compression ${pg.wal_compression}, synchronous_commit ${pg.synchronous_commit}`);
 console.log(line(header));

@@ -7,6 +7,7 @@ import type { AppContext } from '../../lib/app-context.js';
 import { sampleBackendWaits } from './backend-waits.js';
 import { seedCustomers, startBenchNotifier, type BenchCustomer } from './bench-notifier.js';
 import { idleCommitCanary, startCommitCanary } from './commit-canary.js';
+import { GcPauses } from './gc-pauses.js';
 import { cpuPercent, kernelThreadCpu, kernelThreadCpuSeconds, processCpuSeconds } from './proc-cpu.js';
 import { percentile, round, RssSampler, settledTableStats, sleep, statsDelta, tableStats, walDelta, walStats } from './util.js';
 
@@ -110,8 +111,20 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
   const walBefore = await walStats(ctx.pool);
   const before = { published, sent: counters.sent, other: counters.other, t: performance.now(), cpu: process.cpuUsage(), proc: processCpuSeconds(), kernel: kernelThreadCpuSeconds(), stats: await tableStats(ctx.pool) };
   log(`pipeline: max-rate window ${o.maxWindowMs} ms`);
-  await maxRate(`${runTag}-max`, o.maxWindowMs);
+  // Deliveries per second in each 5-s slice: a window's mean hides whether the rate holds or
+  // sinks as the tables grow and checkpoints come round.
+  const slices: (number | null)[] = [];
+  let sliceFrom = counters.sent;
+  const gc = new GcPauses().start();
+  const gcFrom = gc.mark();
+  const slicer = setInterval(() => {
+    slices.push(round((counters.sent - sliceFrom) / 5, 0));
+    sliceFrom = counters.sent;
+  }, 5_000);
+  await maxRate(`${runTag}-max`, o.maxWindowMs).finally(() => clearInterval(slicer));
   const seconds = (performance.now() - before.t) / 1000;
+  const gcPauses = gc.summary(gcFrom, gc.mark(), seconds);
+  gc.stop();
   const after = { published, sent: counters.sent, other: counters.other, cpu: process.cpuUsage(before.cpu), proc: processCpuSeconds(), kernel: kernelThreadCpuSeconds() };
   const wal = walDelta(walBefore, await walStats(ctx.pool));
   const rssTo = rss.mark();
@@ -128,6 +141,7 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
     deliveriesPerSec: round(windowSent / seconds, 0),
     /** Events fully delivered (3 SENT each) per second: the sustained figure. */
     eventsPerSec: round(windowSent / 3 / seconds, 0),
+    deliveriesPerSecBy5s: slices,
     otherOutcomes: after.other - before.other,
     publishErrors,
     backlogAtEnd: round(after.published - (after.sent + after.other) / 3, 0),
@@ -135,6 +149,7 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
     nodeCpuPct: round(((after.cpu.user + after.cpu.system) / 1e6 / seconds) * 100, 1),
     otherCpuPct: cpuPercent(before.proc, after.proc, seconds),
     kernelThreadsCpu: kernelThreadCpu(before.kernel, after.kernel, seconds),
+    gcPauses,
     // Rows written while the window ran, including the tail that drained after it, per event.
     pgRowsPerEvent: round((maxDelta.ins + maxDelta.upd) / Math.max(1, published - before.published), 2),
     pgRowsPerSec: round(((maxDelta.ins + maxDelta.upd) / Math.max(1, published - before.published)) * (windowSent / 3 / seconds), 0),
@@ -168,7 +183,7 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
     /** This process's RSS and heap over the max-rate window only (from the end of the warm-up). */
     memory: rss.summary(rssFrom, rssTo),
   };
-  log(`pipeline: max ${max.eventsPerSec} events/s, ${max.deliveriesPerSec} deliveries/s, ${max.wal.bytesPerEvent} WAL bytes/event`);
+  log(`pipeline: max ${max.eventsPerSec} events/s, ${max.deliveriesPerSec} deliveries/s, ${max.wal.bytesPerEvent} WAL bytes/event; deliveries/s by 5 s: ${slices.join(' ')}`);
   if (o.maxOnly) {
     await stopNotifier();
     return { runTag, customers: customers.length, maxRate: max, fixedRate: null, memory: rss.summary(rssFrom), outcomes: counters.byStatus };

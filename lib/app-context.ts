@@ -29,6 +29,8 @@ export function createAppContext(config: Config, logger: Logger = createLogger({
     createSubscriber: () => {
       const subscriber = createRedis(config.REDIS_URL);
       subscribers.push(subscriber);
+      // The bus closes its subscriber when the last handler leaves; close() then has one less to end.
+      subscriber.once('end', () => subscribers.splice(subscribers.indexOf(subscriber), 1));
       return subscriber;
     },
     logger,

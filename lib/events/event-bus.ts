@@ -156,7 +156,17 @@ export class EventBus {
     }
     return () => {
       this.handlers.delete(entry);
+      // A bus nobody listens to any more leaves the pattern: the connection would otherwise go on
+      // reading and parsing every broadcast (an API process whose notifier stopped paid that per
+      // published event). The next subscribe() opens a new one.
+      if (this.handlers.size === 0) this.closeSubscriber();
     };
+  }
+
+  private closeSubscriber(): void {
+    const subscriber = this.subscriber;
+    this.subscriber = null;
+    subscriber?.disconnect();
   }
 
   private deliver(message: string): void {
@@ -182,10 +192,7 @@ export class EventBus {
   async close(): Promise<void> {
     await this.writer.drain();
     this.handlers.clear();
-    if (this.subscriber) {
-      this.subscriber.disconnect();
-      this.subscriber = null;
-    }
+    this.closeSubscriber();
   }
 }
 

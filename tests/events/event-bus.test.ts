@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../lib/app-context.js';
+import { EventBus } from '../../lib/events/event-bus.js';
+import { createRedis, type Redis } from '../../lib/redis.js';
 import type { StoredEvent } from '../../lib/events/stored-event.js';
 import { EventValidationError } from '../../lib/events/validation-error.js';
 import { createCustomer, deleteCustomer, testContext, transactionCompleted, waitFor } from '../support/harness.js';
@@ -101,6 +103,42 @@ describe('EventBus.publish', () => {
     await waitFor(async () => heard.includes(event.id), 5_000, 'the healthy subscriber');
     stopBad();
     stopGood();
+  });
+
+  it('stops listening when its last handler leaves, and listens again on the next subscribe', async () => {
+    const connections: Redis[] = [];
+    const bus = new EventBus({
+      pool: ctx.pool,
+      publisher: ctx.redis,
+      createSubscriber: () => {
+        const connection = createRedis(ctx.config.REDIS_URL);
+        connections.push(connection);
+        return connection;
+      },
+      logger: ctx.logger,
+    });
+    try {
+      const heard: string[] = [];
+      const stopFirst = await bus.subscribe('*', (e) => void heard.push(e.id));
+      const stopSecond = await bus.subscribe(['transaction.completed'], (e) => void heard.push(e.id));
+      stopFirst();
+      expect(connections[0]!.status).toBe('ready');
+      stopSecond();
+      await waitFor(async () => connections[0]!.status === 'end', 5_000, 'the subscriber connection to close');
+
+      const missed = transactionCompleted(customer);
+      await bus.publish(missed);
+      const stopAgain = await bus.subscribe('*', (e) => void heard.push(e.id));
+      expect(connections).toHaveLength(2);
+      const event = transactionCompleted(customer);
+      await bus.publish(event);
+      await waitFor(async () => heard.includes(event.id), 5_000, 'the broadcast after subscribing again');
+      expect(heard).not.toContain(missed.id);
+      stopAgain();
+    } finally {
+      await bus.close();
+      for (const connection of connections) connection.disconnect();
+    }
   });
 
   it('queries nothing for a random id', async () => {

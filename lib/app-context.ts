@@ -30,7 +30,10 @@ export function createAppContext(config: Config, logger: Logger = createLogger({
       const subscriber = createRedis(config.REDIS_URL);
       subscribers.push(subscriber);
       // The bus closes its subscriber when the last handler leaves; close() then has one less to end.
-      subscriber.once('end', () => subscribers.splice(subscribers.indexOf(subscriber), 1));
+      subscriber.once('end', () => {
+        const at = subscribers.indexOf(subscriber);
+        if (at >= 0) subscribers.splice(at, 1);
+      });
       return subscriber;
     },
     logger,

@@ -115,16 +115,20 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
   // sinks as the tables grow and checkpoints come round.
   const slices: (number | null)[] = [];
   let sliceFrom = counters.sent;
-  const gc = new GcPauses().start();
-  const gcFrom = gc.mark();
   const slicer = setInterval(() => {
     slices.push(round((counters.sent - sliceFrom) / 5, 0));
     sliceFrom = counters.sent;
   }, 5_000);
-  await maxRate(`${runTag}-max`, o.maxWindowMs).finally(() => clearInterval(slicer));
+  const gc = new GcPauses().start();
+  const gcFrom = gc.mark();
+  let gcTo = gcFrom;
+  await maxRate(`${runTag}-max`, o.maxWindowMs).finally(() => {
+    clearInterval(slicer);
+    gcTo = gc.mark();
+    gc.stop();
+  });
   const seconds = (performance.now() - before.t) / 1000;
-  const gcPauses = gc.summary(gcFrom, gc.mark(), seconds);
-  gc.stop();
+  const gcPauses = gc.summary(gcFrom, gcTo, seconds);
   const after = { published, sent: counters.sent, other: counters.other, cpu: process.cpuUsage(before.cpu), proc: processCpuSeconds(), kernel: kernelThreadCpuSeconds() };
   const wal = walDelta(walBefore, await walStats(ctx.pool));
   const rssTo = rss.mark();

@@ -249,7 +249,7 @@ if (p.maxRate) {
   rows.push(['events/s (max, all 3 deliveries SENT)', fmt(p.maxRate.eventsPerSec), `pub/sub ${fmt(b.pubsub?.messagesPerSec)} msg/s`, fmt(r.eventsPerSec_vs_pubsubMsgsPerSec)]);
   rows.push(['deliveries/s (max)', fmt(p.maxRate.deliveriesPerSec), `BullMQ ${fmt(b.bullmq?.jobsPerSec)} jobs/s`, fmt(r.deliveriesPerSec_vs_bullmqJobsPerSec)]);
   rows.push(['Postgres rows/s (max)', fmt(p.maxRate.pgRowsPerSec), `INSERT ${fmt(b.pgInsert?.rowsPerSec)} rows/s`, fmt(r.eventRowsPerSec_vs_rawInsertRowsPerSec)]);
-  const slices = (p.maxRate.deliveriesPerSecBy5s ?? []) as number[];
+  const slices: number[] = p.maxRate.deliveriesPerSecBy5s ?? [];
   if (slices.length > 0) rows.push(['deliveries/s by 5-s slice (min / median / max)', `${fmt(Math.min(...slices))} / ${fmt(median(slices))} / ${fmt(Math.max(...slices))}`, `${slices.length} slices`, '']);
   rows.push(['publish calls/s (max window)', fmt(p.maxRate.publishedPerSec), '', '']);
   const gcp = p.maxRate.gcPauses;
@@ -292,7 +292,7 @@ if (h.herald) rows.push(['HTTP latency ms (p50/p99), non-2xx', `${fmt(h.herald.l
 const header: [string, string, string, string] = ['figure', 'Herald', 'same-run baseline', 'ratio'];
 const widths = header.map((_, i) => Math.max(header[i]!.length, ...rows.map((row) => row[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' │ ');
-console.log(`\nHerald bench — provider latency ${options.providerLatencyMs} ms${quick ? ', quick' : ''}, ${(result.machine as Any).cpus} cpus, node ${process.version}${process.env.NODE_OPTIONS ? ` (NODE_OPTIONS ${process.env.NODE_OPTIONS})` : ''}`);
+console.log(`\nHerald bench — provider latency ${options.providerLatencyMs} ms${quick ? ', quick' : ''}, ${(result.machine as Any).cpus} cpus, node ${process.version}${(result.machine as Any).nodeOptions ? ` (NODE_OPTIONS ${(result.machine as Any).nodeOptions})` : ''}`);
 const pg = (result.postgres ?? {}) as Any;
 console.log(`Postgres ${pg.server_version}: shared_buffers ${pg.shared_buffers}, max_wal_size ${pg.max_wal_size}, wal_compression ${pg.wal_compression}, synchronous_commit ${pg.synchronous_commit}`);
 console.log(line(header));

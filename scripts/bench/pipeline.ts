@@ -7,7 +7,7 @@ import type { AppContext } from '../../lib/app-context.js';
 import { sampleBackendWaits } from './backend-waits.js';
 import { seedCustomers, startBenchNotifier, type BenchCustomer } from './bench-notifier.js';
 import { idleCommitCanary, startCommitCanary } from './commit-canary.js';
-import { GcPauses } from './gc-pauses.js';
+import { watchGcPauses, type GcPauseSummary } from './gc-pauses.js';
 import { cpuPercent, kernelThreadCpu, kernelThreadCpuSeconds, processCpuSeconds } from './proc-cpu.js';
 import { percentile, round, RssSampler, settledTableStats, sleep, statsDelta, tableStats, walDelta, walStats } from './util.js';
 
@@ -113,22 +113,21 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
   log(`pipeline: max-rate window ${o.maxWindowMs} ms`);
   // Deliveries per second in each 5-s slice: a window's mean hides whether the rate holds or
   // sinks as the tables grow and checkpoints come round.
-  const slices: (number | null)[] = [];
+  const slices: number[] = [];
   let sliceFrom = counters.sent;
   const slicer = setInterval(() => {
-    slices.push(round((counters.sent - sliceFrom) / 5, 0));
+    slices.push(Math.round((counters.sent - sliceFrom) / 5));
     sliceFrom = counters.sent;
   }, 5_000);
-  const gc = new GcPauses().start();
-  const gcFrom = gc.mark();
-  let gcTo = gcFrom;
-  await maxRate(`${runTag}-max`, o.maxWindowMs).finally(() => {
+  const gc = watchGcPauses();
+  let gcPauses: GcPauseSummary;
+  try {
+    await maxRate(`${runTag}-max`, o.maxWindowMs);
+  } finally {
     clearInterval(slicer);
-    gcTo = gc.mark();
-    gc.stop();
-  });
+    gcPauses = gc.stop((performance.now() - before.t) / 1000);
+  }
   const seconds = (performance.now() - before.t) / 1000;
-  const gcPauses = gc.summary(gcFrom, gcTo, seconds);
   const after = { published, sent: counters.sent, other: counters.other, cpu: process.cpuUsage(before.cpu), proc: processCpuSeconds(), kernel: kernelThreadCpuSeconds() };
   const wal = walDelta(walBefore, await walStats(ctx.pool));
   const rssTo = rss.mark();

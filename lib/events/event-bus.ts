@@ -4,7 +4,7 @@ import type { PrismaClient, PrismaTx } from '../db/prisma.js';
 import { pgExecutor, prismaExecutor } from '../db/sql-executor.js';
 import type { Redis } from '../redis.js';
 import { Batcher } from '../util/batcher.js';
-import type { EventType } from './catalog/index.js';
+import { eventCatalog, type EventType } from './catalog/index.js';
 import { parseEvent, type EventInput, type HeraldEvent } from './envelope.js';
 import { insertEvents, type InsertOutcome } from './event-store.js';
 import type { StoredEvent } from './stored-event.js';
@@ -38,6 +38,13 @@ export interface PublishOptions {
 
 export type EventHandler = (event: StoredEvent) => unknown | Promise<unknown>;
 
+/** A handler, the types it wants, and the channels (one per aggregate type) those arrive on. */
+interface Subscription {
+  types: Set<string> | '*';
+  channels: Set<string> | '*';
+  handler: EventHandler;
+}
+
 export interface EventBusOptions {
   pool: Pool;
   prisma?: PrismaClient;
@@ -59,7 +66,7 @@ export interface EventBusOptions {
 export class EventBus {
   private readonly writer: Batcher<HeraldEvent, { outcome: InsertOutcome; broadcast: Promise<void> }>;
   private subscriber: Redis | null = null;
-  private readonly handlers = new Set<{ types: Set<string> | '*'; handler: EventHandler }>();
+  private readonly handlers = new Set<Subscription>();
 
   constructor(private readonly options: EventBusOptions) {
     if (!(options.publisher as unknown as Partial<PublishManyCommand>).heraldPublishMany) {
@@ -146,12 +153,14 @@ export class EventBus {
 
   /** Live subscription: fast, lossy by nature (see the sweeper for the durable path). */
   async subscribe(types: EventType[] | '*', handler: EventHandler): Promise<() => void> {
-    const entry = { types: types === '*' ? ('*' as const) : new Set<string>(types), handler };
+    const entry: Subscription = types === '*'
+      ? { types: '*', channels: '*', handler }
+      : { types: new Set(types), channels: new Set(types.map((t) => channelPrefix + eventCatalog[t].aggregateType)), handler };
     this.handlers.add(entry);
     if (!this.subscriber) {
       if (!this.options.createSubscriber) throw new Error('EventBus.subscribe needs the createSubscriber option');
       this.subscriber = this.options.createSubscriber();
-      this.subscriber.on('pmessage', (_pattern, _channel, message) => this.deliver(message));
+      this.subscriber.on('pmessage', (_pattern, channel, message) => this.deliver(channel, message));
       await this.subscriber.psubscribe(`${channelPrefix}*`);
     }
     return () => {
@@ -169,7 +178,10 @@ export class EventBus {
     subscriber?.disconnect();
   }
 
-  private deliver(message: string): void {
+  private deliver(channel: string, message: string): void {
+    // A message on a channel nobody here listens to is dropped unread: a notifier does not hint
+    // its own notification.* events, which are half of what it broadcasts at full rate.
+    if (!this.wants(channel)) return;
     let event: StoredEvent;
     try {
       event = JSON.parse(message) as StoredEvent;
@@ -187,6 +199,11 @@ export class EventBus {
           this.options.onHandlerError?.(error, event);
         });
     }
+  }
+
+  private wants(channel: string): boolean {
+    for (const { channels } of this.handlers) if (channels === '*' || channels.has(channel)) return true;
+    return false;
   }
 
   async close(): Promise<void> {

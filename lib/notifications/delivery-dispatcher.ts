@@ -9,7 +9,7 @@ import type { StoredEvent } from '../events/stored-event.js';
 import type { Logger } from '../logger.js';
 import { retryDelayMs, type RetrySchedules } from '../queues/retry-policy.js';
 import { Batcher } from '../util/batcher.js';
-import { deadline } from '../util/deadline.js';
+import { SharedDeadlines } from '../util/deadline.js';
 import { Semaphore } from '../util/semaphore.js';
 import { lifecycleEvents, storeLifecycleEvents } from './lifecycle-events.js';
 import {
@@ -52,9 +52,11 @@ export class DeliveryDispatcher {
   private readonly slots: Semaphore;
   private readonly recorder: Batcher<DeliveryOutcome, void>;
   private readonly active: ChannelName[];
+  private readonly sendDeadlines: SharedDeadlines;
 
   constructor(private readonly options: DispatcherOptions) {
     this.slots = new Semaphore(options.concurrency);
+    this.sendDeadlines = new SharedDeadlines(options.sendTimeoutMs);
     this.active = channelNames.filter((c) => options.channels[c]);
     this.recorder = new Batcher<DeliveryOutcome, void>({
       run: async (outcomes) => {
@@ -158,7 +160,7 @@ export class DeliveryDispatcher {
       // pause without reaching the provider and without spending its attempt.
       return { ...base, status: 'RETRYING', refundAttempt: true, nextAttemptAt: this.pauseEnd(delivery.channel), errorCode: 'channel_paused', error: `${delivery.channel} is paused: ${pause.code}`, latencyMs: 0 };
     }
-    const timeout = deadline(this.options.sendTimeoutMs);
+    const timeout = this.sendDeadlines.start();
     try {
       const result = await withAbort(channel.send(message, timeout.signal), timeout.signal);
       if (result.deadTokens?.length) await deactivateTokens(this.options.pool, result.deadTokens, 'unregistered');

@@ -3,7 +3,12 @@ import { pgExecutor } from '../db/sql-executor.js';
 import { parseEvent, type HeraldEvent } from '../events/envelope.js';
 import { insertEvents } from '../events/event-store.js';
 import type { StoredEvent } from '../events/stored-event.js';
+import { notificationEvents } from '../events/catalog/notification.js';
+import type { EventType } from '../events/catalog/index.js';
 import { completeNotifications, type CompletedNotification, type DeliveryOutcome, type RecordedOutcome } from './delivery-store.js';
+
+/** The events Herald raises about its own notifications; it stores them already processed. */
+export const lifecycleEventTypes = Object.keys(notificationEvents) as EventType[];
 
 /**
  * notification.dead_lettered for every delivery that just ran out of attempts, and

@@ -14,6 +14,16 @@ import { InstanceLease } from './instance-lease.js';
 import { DeliveryDispatcher, type DispatcherOptions, type RetryScheduler } from './delivery-dispatcher.js';
 import { createFanOutHandler, type FanOutOptions } from './fan-out.js';
 import { TemplateRenderer } from './templates/template-renderer.js';
+import { lifecycleEventTypes } from './lifecycle-events.js';
+import { eventTypes } from '../events/catalog/index.js';
+
+/**
+ * The types a notifier hints its processor about: all but the lifecycle events, which Herald
+ * stores already processed, so a hint would only look for an outbox row that is not there (one
+ * claim lookup and one parsed broadcast per notification, half the broadcasts at full rate).
+ * One published from outside does get an outbox row, and no handler: the sweeper clears it.
+ */
+export const hintedEventTypes = eventTypes.filter((t) => !lifecycleEventTypes.includes(t));
 
 export interface NotifierOptions {
   pool: Pool;
@@ -76,7 +86,6 @@ export class Notifier {
   private readonly retryQueue: RetryQueue | null;
   private retryWorker: Worker | null = null;
   private unsubscribe: (() => void) | null = null;
-  /** Only these types are worth a hint: any other event has nothing durable to run. */
 
   constructor(private readonly options: NotifierOptions) {
     const t = options.timing;
@@ -126,8 +135,9 @@ export class Notifier {
     await this.instanceLease.renew();
     // Every stored event owes the durable handlers a run, including types none of them handles
     // (service.* from balance sync and discovery): hinted, such an event is claimed and completed
-    // at once instead of waiting out the sweeper's grace period.
-    this.unsubscribe = await this.options.bus.subscribe('*', (event) => this.processor.hint(event.id));
+    // at once instead of waiting out the sweeper's grace period. Lifecycle events are the
+    // exception (see hintedEventTypes).
+    this.unsubscribe = await this.options.bus.subscribe(hintedEventTypes, (event) => this.processor.hint(event.id));
     if (this.options.retryQueue) {
       this.retryWorker = createRetryWorker({
         connection: this.options.retryQueue.connection,

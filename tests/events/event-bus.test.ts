@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../lib/app-context.js';
 import { EventBus } from '../../lib/events/event-bus.js';
@@ -138,6 +139,33 @@ describe('EventBus.publish', () => {
     } finally {
       await bus.close();
       for (const connection of connections) connection.disconnect();
+    }
+  });
+
+  it('reads only the channels its handlers listen to', async () => {
+    const warnings: string[] = [];
+    const subscriber = createRedis(ctx.config.REDIS_URL);
+    const bus = new EventBus({
+      pool: ctx.pool,
+      publisher: ctx.redis,
+      createSubscriber: () => subscriber,
+      logger: pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) }),
+    });
+    try {
+      const heard: string[] = [];
+      const stop = await bus.subscribe(['transaction.completed'], (e) => void heard.push(e.id));
+      // Garbage on both channels: only the one a handler listens to is parsed (and complained of).
+      await ctx.redis.publish('events:notification', 'not json');
+      await ctx.redis.publish('events:transaction', 'not json either');
+      const event = transactionCompleted(customer);
+      await bus.publish(event);
+      // One connection delivers in publish order: once the event is heard, both were read.
+      await waitFor(async () => heard.includes(event.id), 5_000, 'the broadcast');
+      expect(warnings.filter((w) => w.includes('ignoring a malformed broadcast'))).toHaveLength(1);
+      stop();
+    } finally {
+      await bus.close();
+      subscriber.disconnect();
     }
   });
 

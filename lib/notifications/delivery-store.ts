@@ -122,6 +122,17 @@ export const dueClaimSql = `WITH due AS (
       WHERE d.id = ANY(ARRAY(SELECT id FROM due)) AND n.id = d.notification_id
       RETURNING ${claimedColumns}`;
 
+/**
+ * The CTEs that send deliveries back to PENDING from `source` (a CTE yielding their id, channel
+ * and notification_id): each notification is open again, so it completes (and announces) anew,
+ * and each delivery's history says why it was reopened.
+ */
+export function reopenDeliveriesCtes(source: string, reason: 'replayed' | 'retried by operator'): string {
+  return `reopened AS (UPDATE notifications SET completed_at = NULL, outcome = NULL WHERE id IN (SELECT notification_id FROM ${source}))
+       , logged AS (INSERT INTO notification_history (delivery_id, channel, attempt, status, error)
+                    SELECT id, channel, 0, 'PENDING', '${reason}' FROM ${source})`;
+}
+
 export interface RecordedOutcome {
   id: string;
   notificationId: string;

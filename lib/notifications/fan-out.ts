@@ -1,6 +1,6 @@
 import { newRowId } from '../db/row-id.js';
 import type { ChannelName } from '../channels/channel.js';
-import type { ClaimedDelivery } from './delivery-store.js';
+import { reopenDeliveriesCtes, type ClaimedDelivery } from './delivery-store.js';
 import type { AfterCommit, DurableHandler, HandlerContext } from '../events/event-processor.js';
 import type { StoredEvent } from '../events/stored-event.js';
 import type { Logger } from '../logger.js';
@@ -234,9 +234,7 @@ async function resetFailedOnReplay(client: HandlerContext['client'], eventIds: s
          FROM notifications n
         WHERE n.id = d.notification_id AND n.event_id = ANY($1::uuid[]) AND d.status IN ('FAILED', 'DEAD_LETTERED')
        RETURNING d.id, d.channel, d.notification_id)
-     , reopened AS (UPDATE notifications SET completed_at = NULL, outcome = NULL WHERE id IN (SELECT notification_id FROM reset))
-     , logged AS (INSERT INTO notification_history (delivery_id, channel, attempt, status, error)
-                  SELECT id, channel, 0, 'PENDING', 'replayed' FROM reset)
+     , ${reopenDeliveriesCtes('reset', 'replayed')}
      SELECT id FROM reset`,
     [eventIds],
   );

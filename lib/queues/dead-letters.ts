@@ -1,6 +1,7 @@
 import type { ChannelName } from '../channels/channel.js';
 import { withTransaction, type Pool } from '../db/pool.js';
 import { decodeCursor, encodeCursor } from '../api/cursor.js';
+import { reopenDeliveriesCtes } from '../notifications/delivery-store.js';
 
 export interface DeadLetterView {
   deliveryId: string;
@@ -87,9 +88,7 @@ export async function retryDeadLetters(pool: Pool, deliveryIds: string[]): Promi
           WHERE dl.delivery_id = d.id AND d.id = ANY($1::uuid[]) AND d.status = 'DEAD_LETTERED' AND dl.discarded_at IS NULL
          RETURNING d.id, d.channel, d.notification_id)
        , marked AS (UPDATE dead_letters SET retried_at = now() WHERE delivery_id IN (SELECT id FROM r))
-       , reopened AS (UPDATE notifications SET completed_at = NULL, outcome = NULL WHERE id IN (SELECT notification_id FROM r))
-       , logged AS (INSERT INTO notification_history (delivery_id, channel, attempt, status, error)
-                    SELECT id, channel, 0, 'PENDING', 'retried by operator' FROM r)
+       , ${reopenDeliveriesCtes('r', 'retried by operator')}
        SELECT id FROM r`,
       [ids],
     );

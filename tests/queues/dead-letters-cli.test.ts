@@ -25,7 +25,11 @@ async function deadLetter(): Promise<string> {
   await ctx.bus.publish(event);
   const notificationId = randomUUID();
   const deliveryId = randomUUID();
-  await ctx.pool.query(`INSERT INTO notifications (id, event_id, user_id, event_type, priority, locale) VALUES ($1, $2, $3, 'transaction.completed', 'normal', 'en')`, [notificationId, event.id, userId]);
+  await ctx.pool.query(
+    `INSERT INTO notifications (id, event_id, user_id, event_type, priority, locale, completed_at, outcome)
+     VALUES ($1, $2, $3, 'transaction.completed', 'normal', 'en', now(), 'failed')`,
+    [notificationId, event.id, userId],
+  );
   await ctx.pool.query(
     `INSERT INTO notification_deliveries (id, notification_id, channel, status, user_id, event_type, priority, content, attempts, last_error)
      VALUES ($1, $2, 'sms', 'DEAD_LETTERED', $3, 'transaction.completed', 'normal', '{"text":"hi"}', 10, 'gateway busy')`,
@@ -60,6 +64,13 @@ describe('npm run dead-letters', () => {
     expect(retry.out).toContain('retried 1');
     const row = (await ctx.pool.query('SELECT status, attempts FROM notification_deliveries WHERE id = $1', [a])).rows[0];
     expect(row).toEqual({ status: 'PENDING', attempts: 0 });
+    // The notification is open again (it completes and announces anew) and the history says why.
+    const notification = (await ctx.pool.query(
+      'SELECT n.completed_at, n.outcome FROM notifications n JOIN notification_deliveries d ON d.notification_id = n.id WHERE d.id = $1', [a],
+    )).rows[0];
+    expect(notification).toEqual({ completed_at: null, outcome: null });
+    const history = await ctx.pool.query('SELECT status, attempt, error FROM notification_history WHERE delivery_id = $1', [a]);
+    expect(history.rows).toEqual([{ status: 'PENDING', attempt: 0, error: 'retried by operator' }]);
 
     expect((await cli('discard', b)).out).toContain('--reason: is required');
     const discard = await cli('discard', b, '--reason', 'customer closed the account');

@@ -148,6 +148,8 @@ describe('retries through BullMQ', () => {
     const resent = await smsDelivery(event.id, 'SENT');
     expect(resent.id).toBe(failed.id);
     expect(sms.inner.timesSent(failed.id)).toBe(1);
+    const history = await ctx.pool.query('SELECT status, attempt, error FROM notification_history WHERE delivery_id = $1 ORDER BY id', [failed.id]);
+    expect(history.rows).toContainEqual({ status: 'PENDING', attempt: 0, error: 'replayed' });
     const after = await deliveriesOf(ctx, event.id);
     expect(after.find((d) => d.channel === 'push')).toMatchObject({ id: pushBefore.id, status: 'SENT', attempts: 1 });
     expect(n.dispatcher).toBeDefined();

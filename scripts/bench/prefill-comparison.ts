@@ -4,8 +4,12 @@
 // This VM's speed wanders by 1.5-1.8x over tens of minutes (same-run baselines moved that much
 // between two runs 40 minutes apart), so "empty table, then prefill, then the big table" compares
 // two different machines. Instead the big table lives in a second database, a copy of the bench
-// database's schema, and the windows alternate A B B A A B ...: a drift that is roughly linear
-// over a pair cancels out of the pair's ratio, and the median of the pairs shrugs off one bad one.
+// database's schema, and the windows alternate: a drift that is roughly linear over a pair
+// cancels out of the pair's ratio, and the median of the pairs shrugs off one bad one. The pairs'
+// orders follow the Thue-Morse sequence (A B, B A, B A, A B, ...), so that as many pairs run
+// the prefilled window second as first and a drift within the run cancels out of the set, not
+// only out of each pair. With A B, B A, A B two pairs of three ran it second (in three such runs
+// on one VM the middle pair gave 1.00-1.05 and the other two 0.74-0.93).
 import pg from 'pg';
 import type { AppContext } from '../../lib/app-context.js';
 import type { PipelineOptions } from './pipeline.js';
@@ -54,10 +58,17 @@ export async function dropPrefilledDatabase(benchUrl: string): Promise<void> {
   await withAdminClient(benchUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${databaseName(prefilledDatabaseUrl(benchUrl))}" WITH (FORCE)`));
 }
 
+/** The n-th term of the Thue-Morse sequence: the parity of n's one bits (0 1 1 0 1 0 0 1 ...). */
+function thueMorse(n: number): 0 | 1 {
+  let bits = 0;
+  for (let m = n; m > 0; m >>= 1) bits ^= m & 1;
+  return bits as 0 | 1;
+}
+
 export interface PrefillComparisonOptions {
   pipeline: PipelineOptions;
   prefill: PrefillOptions;
-  /** A-B pairs; the order flips each pair (A B, B A, A B, ...). */
+  /** A-B pairs, ordered A B, B A, B A, A B, ... (balanced when a power of two). */
   pairs: number;
 }
 
@@ -81,7 +92,7 @@ export async function comparePrefilled(
     windows.push({ pair, table, eventsPerSec: m.eventsPerSec ?? 0, deliveriesPerSec: m.deliveriesPerSec ?? 0, walBytesPerEvent: m.wal.bytesPerEvent, fpiPerEvent: m.wal.fpiPerEvent, checkpoints: m.wal.checkpoints });
   };
   for (let pair = 0; pair < o.pairs; pair++) {
-    const order: ('empty' | 'prefilled')[] = pair % 2 === 0 ? ['empty', 'prefilled'] : ['prefilled', 'empty'];
+    const order: ('empty' | 'prefilled')[] = thueMorse(pair) === 0 ? ['empty', 'prefilled'] : ['prefilled', 'empty'];
     for (const table of order) await run(pair, table);
   }
   const pairRatios = Array.from({ length: o.pairs }, (_, pair) => {
@@ -104,6 +115,8 @@ export async function comparePrefilled(
     maxRatio: round(Math.max(...pairRatios), 3),
     emptyEventsPerSec: round(mean('empty', 'eventsPerSec'), 0),
     prefilledEventsPerSec: round(mean('prefilled', 'eventsPerSec'), 0),
+    /** The windows' means against each other: a second view beside the median of the pairs. */
+    ratioOfMeans: ratio(mean('prefilled', 'eventsPerSec'), mean('empty', 'eventsPerSec')),
     walBytesPerEvent: { empty: round(mean('empty', 'walBytesPerEvent'), 0), prefilled: round(mean('prefilled', 'walBytesPerEvent'), 0) },
     fpiPerEvent: { empty: round(mean('empty', 'fpiPerEvent'), 2), prefilled: round(mean('prefilled', 'fpiPerEvent'), 2) },
     checkpointsPerWindow: { empty: round(mean('empty', 'checkpoints'), 1), prefilled: round(mean('prefilled', 'checkpoints'), 1) },

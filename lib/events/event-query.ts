@@ -29,8 +29,9 @@ export function eventFilterConditions(filter: EventFilter, params: unknown[]): s
   };
   if (filter.type) add('type = ?', filter.type);
   if (filter.aggregateType) add('aggregate_type = ?', filter.aggregateType);
-  // Aggregate, correlation and user ids are indexed by hash (migrations hashed_lookup_indexes
-  // and hashed_user_index): the hash finds the rows, the id itself rules out a collision.
+  // Aggregate, correlation and user ids are indexed by hash, after the day (migrations
+  // hashed_lookup_indexes and day_bucketed_lookup_indexes, and selectEvents): the hash finds
+  // the rows, the id itself rules out a collision.
   const byHash = (column: string, value: string) => {
     params.push(value);
     where.push(`hashtextextended(${column}, 0) = hashtextextended($${params.length}::text, 0)`, `${column} = $${params.length}`);
@@ -48,25 +49,75 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** The UTC day an event was stored on: the lookup indexes lead with it. */
+const storedDay = `(stored_at AT TIME ZONE 'UTC')::date`;
+
+export interface EventSelection extends EventFilter {
+  order: 'newest' | 'oldest';
+  /** Keyset position, newest first only: the events stored before this one. */
+  before?: { at: Date; id: string };
+  limit: number;
+}
+
+/**
+ * SQL selecting `columns` (which must include stored_at and id) of the events a selection
+ * matches, in stored order; its values are appended to `params`.
+ *
+ * A lookup by aggregate, user or correlation id walks the stored days, newest (or oldest)
+ * first, and probes each day's part of the lookup index (they lead with the day, migration
+ * 20261130120000_day_bucketed_lookup_indexes): the outer LIMIT stops the walk at the day that
+ * fills the page. The walk runs from the first to the last day an event was stored within the
+ * selection's bounds (two probes of the stored_at index), so no clock decides which days exist.
+ */
+export function selectEvents(columns: string, selection: EventSelection, params: unknown[]): string {
+  const where = eventFilterConditions(selection, params);
+  if (selection.before) {
+    params.push(selection.before.at, selection.before.id);
+    where.push(`(stored_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  }
+  params.push(selection.limit);
+  const limit = `$${params.length}`;
+  const order = (of = '') => (selection.order === 'newest' ? `${of}stored_at DESC, ${of}id DESC` : `${of}stored_at, ${of}id`);
+  if (!selection.aggregateId && !selection.userId && !selection.correlationId) {
+    return `SELECT ${columns} FROM domain_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order()} LIMIT ${limit}`;
+  }
+  const bound = (condition: string, value: unknown) => {
+    params.push(value);
+    return condition.replace('?', `$${params.length}`);
+  };
+  const lower = selection.from ? [bound('stored_at >= ?::timestamptz', selection.from)] : [];
+  const upper = [
+    ...(selection.to ? [bound('stored_at < ?::timestamptz', selection.to)] : []),
+    ...(selection.before ? [bound('stored_at <= ?::timestamptz', selection.before.at)] : []),
+  ];
+  const edge = (fn: 'min' | 'max', conditions: string[]) =>
+    `(SELECT date_trunc('day', ${fn}(stored_at) AT TIME ZONE 'UTC') FROM domain_events${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''})`;
+  const days = selection.order === 'newest'
+    ? `${edge('max', upper)}, ${edge('min', lower)}, interval '-1 day'`
+    : `${edge('min', lower)}, ${edge('max', upper)}, interval '1 day'`;
+  // WITH ORDINALITY gives the walk an order the planner knows, so the outer ORDER BY costs an
+  // incremental sort per day (already in order) and the LIMIT still stops the walk early.
+  return `SELECT e.* FROM generate_series(${days}) WITH ORDINALITY AS day(at, n)
+    CROSS JOIN LATERAL (
+      SELECT ${columns} FROM domain_events
+       WHERE ${storedDay} = day.at::date AND ${where.join(' AND ')}
+       ORDER BY ${order()} LIMIT ${limit}) e
+    ORDER BY day.n, ${order('e.')} LIMIT ${limit}`;
+}
+
 /**
  * Newest first, keyset-paginated on (stored_at, id): a page never repeats or skips a row,
  * whatever is inserted meanwhile (new rows sort before the cursor and are not revisited).
  */
 export async function queryEvents(pool: Pool, query: EventQuery): Promise<Page<StoredEvent>> {
   const params: unknown[] = [];
-  const where = eventFilterConditions(query, params);
-  if (query.cursor) {
-    const { at, id } = decodeCursor(query.cursor);
-    params.push(at, id);
-    where.push(`(stored_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-  }
-  params.push(query.limit + 1);
-  const { rows } = await pool.query<EventRow>(
-    `SELECT ${eventColumns} FROM domain_events
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY stored_at DESC, id DESC LIMIT $${params.length}`,
-    params,
-  );
+  const sql = selectEvents(eventColumns, {
+    ...query,
+    order: 'newest',
+    before: query.cursor ? decodeCursor(query.cursor) : undefined,
+    limit: query.limit + 1,
+  }, params);
+  const { rows } = await pool.query<EventRow>(sql, params);
   const more = rows.length > query.limit;
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];

@@ -1,7 +1,7 @@
 import type { AppContext } from '../app-context.js';
 import { notificationHandlers } from '../notifications/notifier.js';
 import { EventProcessor } from './event-processor.js';
-import { eventFilterConditions, type EventFilter } from './event-query.js';
+import { selectEvents, type EventFilter } from './event-query.js';
 
 export type ReplayFilter = EventFilter;
 
@@ -54,11 +54,7 @@ export async function replayEvents(ctx: AppContext, selection: ReplaySelection):
 
 async function idsMatching(ctx: AppContext, filter: EventFilter): Promise<string[]> {
   const params: unknown[] = [];
-  const where = eventFilterConditions(filter, params);
-  params.push(maxReplayEvents + 1);
-  const { rows } = await ctx.pool.query<{ id: string }>(
-    `SELECT id FROM domain_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY stored_at LIMIT $${params.length}`,
-    params,
-  );
+  const sql = selectEvents('id, stored_at', { ...filter, order: 'oldest', limit: maxReplayEvents + 1 }, params);
+  const { rows } = await ctx.pool.query<{ id: string }>(sql, params);
   return rows.map((r) => r.id);
 }

@@ -134,11 +134,12 @@ export async function drainAndVerify(ctx: AppContext, scenario: Scenario, timeou
   // The completing write commits with the last delivery's final status, so by now every
   // notification must be complete and announced once.
   const notifications = (await ctx.pool.query<{ completed: boolean; announced: number }>(
-    `SELECT n.completed_at IS NOT NULL AS completed,
-            (SELECT count(*) FROM domain_events e
-              WHERE hashtextextended(e.aggregate_id, 0) = hashtextextended(n.id::text, 0) AND e.aggregate_id = n.id::text
-                AND e.type IN ('notification.sent', 'notification.failed'))::int AS announced
-       FROM notifications n WHERE n.event_id = ANY($1::uuid[])`, [scenario.eventIds])).rows;
+    `WITH n AS (SELECT id, completed_at FROM notifications WHERE event_id = ANY($1::uuid[]))
+     SELECT n.completed_at IS NOT NULL AS completed, coalesce(a.announced, 0)::int AS announced
+       FROM n LEFT JOIN (
+         SELECT e.aggregate_id, count(*) AS announced FROM domain_events e
+          WHERE e.type IN ('notification.sent', 'notification.failed') AND e.aggregate_id IN (SELECT id::text FROM n)
+          GROUP BY e.aggregate_id) a ON a.aggregate_id = n.id::text`, [scenario.eventIds])).rows;
   return {
     events: scenario.eventIds.length,
     expected,

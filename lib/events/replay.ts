@@ -1,7 +1,7 @@
 import type { AppContext } from '../app-context.js';
 import { notificationHandlers } from '../notifications/notifier.js';
 import { EventProcessor } from './event-processor.js';
-import { selectEvents, type EventFilter } from './event-query.js';
+import { loadSelection, type EventFilter } from './event-query.js';
 
 export type ReplayFilter = EventFilter;
 
@@ -53,8 +53,6 @@ export async function replayEvents(ctx: AppContext, selection: ReplaySelection):
 }
 
 async function idsMatching(ctx: AppContext, filter: EventFilter): Promise<string[]> {
-  const params: unknown[] = [];
-  const sql = selectEvents('id, stored_at', { ...filter, order: 'oldest', limit: maxReplayEvents + 1 }, params);
-  const { rows } = await ctx.pool.query<{ id: string }>(sql, params);
+  const rows = await loadSelection<{ id: string }>(ctx.pool, 'id, stored_at', { ...filter, order: 'oldest', limit: maxReplayEvents + 1 });
   return rows.map((r) => r.id);
 }

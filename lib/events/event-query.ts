@@ -21,7 +21,7 @@ export interface EventQuery extends EventFilter {
 }
 
 /** SQL conditions for a filter; values are appended to `params` as numbered placeholders. */
-export function eventFilterConditions(filter: EventFilter, params: unknown[]): string[] {
+function eventFilterConditions(filter: EventFilter, params: unknown[]): string[] {
   const where: string[] = [];
   const add = (sql: string, value: unknown) => {
     params.push(value);

@@ -29,12 +29,12 @@ function eventFilterConditions(filter: EventFilter, params: unknown[]): string[]
   };
   if (filter.type) add('type = ?', filter.type);
   if (filter.aggregateType) add('aggregate_type = ?', filter.aggregateType);
-  // Aggregate, correlation and user ids are indexed by hash, after the day (migrations
-  // hashed_lookup_indexes and day_bucketed_lookup_indexes, and selectEvents): the hash finds
-  // the rows, the id itself rules out a collision.
+  // Aggregate, correlation and user ids are indexed by a 32-bit hash, after the day (migration
+  // day_bucketed_lookup_indexes, and selectEvents): the hash finds the rows, the id itself
+  // rules out a collision.
   const byHash = (column: string, value: string) => {
     params.push(value);
-    where.push(`hashtextextended(${column}, 0) = hashtextextended($${params.length}::text, 0)`, `${column} = $${params.length}`);
+    where.push(`hashtext(${column}) = hashtext($${params.length}::text)`, `${column} = $${params.length}`);
   };
   if (filter.aggregateId) byHash('aggregate_id', filter.aggregateId);
   if (filter.userId) byHash('user_id', filter.userId);

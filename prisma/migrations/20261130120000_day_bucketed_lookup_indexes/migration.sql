@@ -8,8 +8,8 @@
 -- against 11.0 kB on an empty table (2.61 full-page images per event against 0.16) and ran at
 -- 0.82 of the empty table's events/s. Led by the day, today's inserts stay within today's part
 -- of each index, which is small and stays cached whatever the history behind it. The same bench
--- with these indexes: 16.3 kB and 1.06 images per event (most of what is left is the primary key,
--- whose ids publishers choose), 0.95 of the empty table's events/s.
+-- with these indexes: 15.5 kB and 0.93 images per event (most of what is left is the primary key,
+-- whose ids publishers choose), 0.92 of the empty table's events/s.
 --
 -- The hash is the 32-bit hashtext (the function hash indexes use on text) rather than the 64-bit
 -- hashtextextended: a 4-byte date followed by a 4-byte hash packs without padding, so an entry

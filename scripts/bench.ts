@@ -272,6 +272,9 @@ if (p.maxRate) {
   if (mw) {
     rows.push([`RSS MB, max window ${fmt(mw.seconds)} s (first → last tenth)`, `${fmt(mw.firstTenthMb)} → ${fmt(mw.lastTenthMb)}, max ${fmt(mw.maxMb)}`, `drift ${fmt(mw.tenthsDriftPct, '%')}`, '']);
     rows.push([`heap MB, max window (first → last tenth)`, `${fmt(mw.heapFirstTenthMb)} → ${fmt(mw.heapLastTenthMb)}, max ${fmt(mw.heapMaxMb)}`, `drift ${fmt(mw.heapTenthsDriftPct, '%')}`, '']);
+    const tenths = (xs: number[]) => xs.map((x) => fmt(Math.round(x))).join(' ');
+    rows.push(['RSS | heap used MB, max window, median of each tenth', tenths(mw.rssByTenthMb), tenths(mw.heapByTenthMb), '']);
+    rows.push(['heap committed | external MB, each tenth', tenths(mw.heapCommittedByTenthMb), tenths(mw.externalByTenthMb), '']);
   }
   const m = p.memory;
   if (m) rows.push(['RSS MB after warm-up (min/max/last, drift)', `${fmt(m.minMb)} / ${fmt(m.maxMb)} / ${fmt(m.lastMb)}`, `drift ${fmt(m.driftPct, '%')}`, '']);

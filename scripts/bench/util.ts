@@ -26,7 +26,7 @@ export const ratio = (a: number | null | undefined, b: number | null | undefined
 
 /** Samples this process's RSS (and heap) at a fixed interval; bounded to `maxSamples`. */
 export class RssSampler {
-  readonly samples: { t: number; rssMb: number; heapMb: number }[] = [];
+  readonly samples: { t: number; rssMb: number; heapMb: number; heapCommittedMb: number; externalMb: number }[] = [];
   private timer: NodeJS.Timeout | null = null;
   private readonly started = Date.now();
 
@@ -52,13 +52,15 @@ export class RssSampler {
   private sample(): void {
     if (this.samples.length >= this.maxSamples) return;
     const m = process.memoryUsage();
-    this.samples.push({ t: Date.now() - this.started, rssMb: m.rss / 2 ** 20, heapMb: m.heapUsed / 2 ** 20 });
+    this.samples.push({ t: Date.now() - this.started, rssMb: m.rss / 2 ** 20, heapMb: m.heapUsed / 2 ** 20, heapCommittedMb: m.heapTotal / 2 ** 20, externalMb: m.external / 2 ** 20 });
   }
 
   /**
    * min/max/last over samples [from, to); driftPct = last vs the first sample of that range.
    * tenthsDriftPct compares the medians of the first and last tenth of the range, so a single
-   * sample taken just before or after a GC does not decide the figure; heap likewise.
+   * sample taken just before or after a GC does not decide the figure; heap likewise. The
+   * median of every tenth is kept too: a trend shows as tenths that keep rising, noise as
+   * tenths that go up and down.
    */
   summary(from = 0, to = this.samples.length) {
     const s = this.samples.slice(from, to);
@@ -70,6 +72,8 @@ export class RssSampler {
     const tenth = Math.max(1, Math.floor(s.length / 10));
     const head = (xs: number[]) => percentile(xs.slice(0, tenth), 50)!;
     const tail = (xs: number[]) => percentile(xs.slice(-tenth), 50)!;
+    const tenths = (xs: number[]) =>
+      Array.from({ length: Math.min(10, xs.length) }, (_, i) => round(percentile(xs.slice(Math.floor((i * xs.length) / 10), Math.floor(((i + 1) * xs.length) / 10)), 50)));
     return {
       samples: s.length,
       seconds: round((s[s.length - 1]!.t - s[0]!.t) / 1000),
@@ -87,6 +91,12 @@ export class RssSampler {
       heapFirstTenthMb: round(head(heap)),
       heapLastTenthMb: round(tail(heap)),
       heapTenthsDriftPct: round(((tail(heap) - head(heap)) / head(heap)) * 100, 2),
+      rssByTenthMb: tenths(rss),
+      heapByTenthMb: tenths(heap),
+      // What RSS holds besides the live heap: V8's committed heap and memory outside it
+      // (Buffers, native allocations), so a rise in RSS can be told apart by its source.
+      heapCommittedByTenthMb: tenths(s.map((x) => x.heapCommittedMb)),
+      externalByTenthMb: tenths(s.map((x) => x.externalMb)),
     };
   }
 }

@@ -22,7 +22,12 @@ export function createPool(databaseUrl: string, max = 10): Pool {
   return pool;
 }
 
-export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` in a transaction on one pooled client. `settings` are `SET LOCAL` statements sent in
+ * the same round trip as BEGIN (a simple-protocol query may hold several statements), so a
+ * transaction that needs them pays nothing extra.
+ */
+export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, settings: readonly string[] = []): Promise<T> {
   const client = await pool.connect();
   // pg emits 'error' on a checked-out client whose server goes away (Postgres restart); the
   // pending query rejects anyway, and without a listener the event would crash the process.
@@ -32,7 +37,7 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
   };
   client.on('error', ignore);
   try {
-    await client.query('BEGIN');
+    await client.query(['BEGIN', ...settings].join('; '));
     const result = await fn(client);
     await client.query('COMMIT');
     return result;

@@ -98,6 +98,24 @@ describe('EventProcessor', () => {
     expect(n.rows[0].n).toBe(1);
   });
 
+  it('claims and runs handlers planning without sequential scans, for that transaction only', async () => {
+    const event = transactionCompleted(customer);
+    await ctx.bus.publish(event);
+    const settings: string[] = [];
+    const probe: DurableHandler = {
+      name: 'plan-settings',
+      types: ['transaction.completed'],
+      async handle(_events, { client }) {
+        settings.push((await client.query("SELECT current_setting('enable_seqscan') AS v")).rows[0].v);
+      },
+    };
+    expect(await processor([probe]).processIds([event.id])).toEqual({ processed: 1, failed: 0 });
+    expect(settings).toEqual(['off']);
+    // SET LOCAL ends with the transaction: the pooled connections plan as configured again.
+    const after = await Promise.all(Array.from({ length: 5 }, () => ctx.pool.query('SHOW enable_seqscan')));
+    expect(after.map((r) => r.rows[0].enable_seqscan)).toEqual(Array(5).fill('on'));
+  });
+
   it('lets only one of two concurrent claimers process an event', async () => {
     const events = Array.from({ length: 20 }, () => transactionCompleted(customer));
     for (const e of events) await ctx.bus.publish(e);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../lib/app-context.js';
 import type { PoolClient } from '../../lib/db/pool.js';
-import { outboxClaims } from '../../lib/events/event-processor.js';
+import { claimTransactionSettings, outboxClaims } from '../../lib/events/event-processor.js';
 import { inRolledBackTransaction, testContext } from '../support/harness.js';
 import { planNodes, rowsRead, type PlanNode } from '../support/query-plans.js';
 
@@ -28,17 +28,24 @@ async function outboxReads(client: PoolClient, sql: string, params: unknown[]) {
 }
 
 /**
- * With a backlog, a claim must read about the rows it claims, once. Two plans that did not: a
+ * With a backlog, a claim must read about the rows it claims, once. Plans that did not: a
  * locking subquery under `IN (...)`, which Postgres never flattens and ran once per outbox row
- * (seconds per claim), and the due-order partial index filtered by id, which stale statistics
- * used to prefer for a claim by id (the whole backlog read to find a batch).
+ * (seconds per claim); the due-order partial index filtered by id, which stale statistics
+ * used to prefer for a claim by id (the whole backlog read to find a batch); and a sequential
+ * scan of the backlog for a claim by id when the outbox had been analyzed while drained.
  */
 describe('outbox claims under a backlog', () => {
   it('read only the rows they claim, whatever the statistics say', async () => {
     await inRolledBackTransaction(ctx, async (client) => {
-      // Statistics taken while the table was small, then a backlog of 5,000 rows: the state of a
-      // table that grew since autovacuum last looked (all of it rolled back at the end).
+      // Statistics taken while the queue was drained (one page, no live rows: a fresh database,
+      // or a quiet moment autovacuum happened to look at), then a backlog of 5,000 rows: the
+      // state of a table that grew since. TRUNCATE is transactional: all of it is rolled back.
+      await client.query('TRUNCATE event_outbox');
+      await client.query('INSERT INTO event_outbox (event_id, stored_at) SELECT gen_random_uuid(), now() FROM generate_series(1, 100)');
+      await client.query('DELETE FROM event_outbox');
       await client.query('ANALYZE event_outbox');
+      // As the processor's claim transactions run.
+      for (const setting of claimTransactionSettings) await client.query(setting);
       const backlog = Array.from({ length: 5_000 }, () => randomUUID());
       await client.query(
         `INSERT INTO event_outbox (event_id, stored_at) SELECT id, now() - interval '1 minute' FROM unnest($1::uuid[]) AS id`,

@@ -20,12 +20,21 @@ export interface EventQuery extends EventFilter {
   limit: number;
 }
 
-/** SQL conditions for a filter; values are appended to `params` as numbered placeholders. */
-function eventFilterConditions(filter: EventFilter, params: unknown[]): string[] {
+/** A filter's SQL conditions; their values are appended to `params` as numbered placeholders. */
+interface FilterConditions {
+  where: string[];
+  /** The time bounds alone (also in `where`), for the edges of a day walk. */
+  lower: string[];
+  upper: string[];
+}
+
+function eventFilterConditions(filter: EventFilter, params: unknown[]): FilterConditions {
   const where: string[] = [];
   const add = (sql: string, value: unknown) => {
     params.push(value);
-    where.push(sql.replace('?', `$${params.length}`));
+    const condition = sql.replace('?', `$${params.length}`);
+    where.push(condition);
+    return condition;
   };
   if (filter.type) add('type = ?', filter.type);
   if (filter.aggregateType) add('aggregate_type = ?', filter.aggregateType);
@@ -39,9 +48,9 @@ function eventFilterConditions(filter: EventFilter, params: unknown[]): string[]
   if (filter.aggregateId) byHash('aggregate_id', filter.aggregateId);
   if (filter.userId) byHash('user_id', filter.userId);
   if (filter.correlationId) byHash('correlation_id', filter.correlationId);
-  if (filter.from) add('stored_at >= ?', filter.from);
-  if (filter.to) add('stored_at < ?', filter.to);
-  return where;
+  const lower = filter.from ? [add('stored_at >= ?', filter.from)] : [];
+  const upper = filter.to ? [add('stored_at < ?', filter.to)] : [];
+  return { where, lower, upper };
 }
 
 export interface Page<T> {
@@ -75,10 +84,12 @@ function walksDays(filter: EventFilter): boolean {
  * selection's bounds (two probes of the stored_at index), so no clock decides which days exist.
  */
 export function selectEvents(columns: string, selection: EventSelection, params: unknown[]): string {
-  const where = eventFilterConditions(selection, params);
+  const { where, lower, upper } = eventFilterConditions(selection, params);
   if (selection.before) {
     params.push(selection.before.at, selection.before.id);
-    where.push(`(stored_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    const at = `$${params.length - 1}::timestamptz`;
+    where.push(`(stored_at, id) < (${at}, $${params.length}::uuid)`);
+    upper.push(`stored_at <= ${at}`);
   }
   params.push(selection.limit);
   const limit = `$${params.length}`;
@@ -86,15 +97,6 @@ export function selectEvents(columns: string, selection: EventSelection, params:
   if (!walksDays(selection)) {
     return `SELECT ${columns} FROM domain_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order()} LIMIT ${limit}`;
   }
-  const bound = (condition: string, value: unknown) => {
-    params.push(value);
-    return condition.replace('?', `$${params.length}`);
-  };
-  const lower = selection.from ? [bound('stored_at >= ?::timestamptz', selection.from)] : [];
-  const upper = [
-    ...(selection.to ? [bound('stored_at < ?::timestamptz', selection.to)] : []),
-    ...(selection.before ? [bound('stored_at <= ?::timestamptz', selection.before.at)] : []),
-  ];
   const edge = (fn: 'min' | 'max', conditions: string[]) =>
     `(SELECT date_trunc('day', ${fn}(stored_at) AT TIME ZONE 'UTC') FROM domain_events${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''})`;
   const days = selection.order === 'newest'
@@ -120,10 +122,7 @@ export async function loadSelection<R extends { id: string }>(pool: Pool, column
   const params: unknown[] = [];
   const sql = selectEvents(columns, selection, params);
   if (!walksDays(selection)) return (await pool.query<R>(sql, params)).rows;
-  return withTransaction(pool, async (client) => {
-    await client.query('SET LOCAL jit = off');
-    return (await client.query<R>(sql, params)).rows;
-  });
+  return withTransaction(pool, async (client) => (await client.query<R>(sql, params)).rows, ['SET LOCAL jit = off']);
 }
 
 /**

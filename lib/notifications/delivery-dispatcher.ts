@@ -129,7 +129,7 @@ export class DeliveryDispatcher {
   private async sendOne(delivery: ClaimedDelivery): Promise<DeliveryOutcome> {
     const channel = this.options.channels[delivery.channel] as Channel | undefined;
     const started = performance.now();
-    const base = { id: delivery.id, attempt: delivery.attempt };
+    const base = { id: delivery.id, channel: delivery.channel, attempt: delivery.attempt };
     if (!channel) {
       return { ...base, status: 'FAILED', errorCode: 'channel_not_configured', error: `no ${delivery.channel} channel`, latencyMs: 0 };
     }
@@ -176,7 +176,7 @@ export class DeliveryDispatcher {
   }
 
   private async failure(delivery: ClaimedDelivery, error: DeliveryError, latencyMs: number): Promise<DeliveryOutcome> {
-    const base = { id: delivery.id, attempt: delivery.attempt, error: error.message, errorCode: error.code, latencyMs, response: error.providerResponse };
+    const base = { id: delivery.id, channel: delivery.channel, attempt: delivery.attempt, error: error.message, errorCode: error.code, latencyMs, response: error.providerResponse };
     if ('deadTokens' in error && Array.isArray(error.deadTokens) && error.deadTokens.length > 0) {
       await deactivateTokens(this.options.pool, error.deadTokens as string[], error.code);
     }

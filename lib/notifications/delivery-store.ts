@@ -23,6 +23,8 @@ export interface ClaimedDelivery {
 
 export interface DeliveryOutcome {
   id: string;
+  /** The delivery's channel, carried from its claim so the history row needs no lookup. */
+  channel: ChannelName;
   attempt: number;
   status: Extract<DeliveryStatus, 'SENT' | 'RETRYING' | 'FAILED' | 'SKIPPED' | 'DEAD_LETTERED'>;
   error?: string;
@@ -157,6 +159,7 @@ export async function recordOutcomes(db: Pool | PoolClient, outcomes: DeliveryOu
   if (outcomes.length === 0) return [];
   const rows = outcomes.map((o) => ({
     id: o.id,
+    channel: o.channel,
     attempt: o.attempt,
     expected: 'SENDING',
     status: o.status,
@@ -170,7 +173,7 @@ export async function recordOutcomes(db: Pool | PoolClient, outcomes: DeliveryOu
   }));
   const { rows: updated } = await db.query<RecordedOutcome>(prepared('record-outcomes',
     `WITH o AS (
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, attempt int, expected text, status text, error text, error_code text,
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, channel text, attempt int, expected text, status text, error text, error_code text,
               provider_message_id text, next_attempt_at timestamptz, latency_ms int, response jsonb, refund boolean))
      , upd AS (
        UPDATE notification_deliveries d
@@ -187,8 +190,7 @@ export async function recordOutcomes(db: Pool | PoolClient, outcomes: DeliveryOu
                  d.user_id AS "userId", d.event_type AS "eventType")
      , history AS (
        INSERT INTO notification_history (delivery_id, channel, attempt, status, provider_response, error, error_code, latency_ms)
-       SELECT o.id, nd.channel, o.attempt, o.status, o.response, o.error, o.error_code, o.latency_ms
-         FROM o JOIN notification_deliveries nd ON nd.id = o.id)
+       SELECT o.id, o.channel, o.attempt, o.status, o.response, o.error, o.error_code, o.latency_ms FROM o)
      , dead AS (
        INSERT INTO dead_letters (delivery_id, channel, reason, last_error, attempts)
        SELECT id, channel, 'retries_exhausted', last_error, attempts FROM upd WHERE status = 'DEAD_LETTERED'

@@ -60,12 +60,19 @@ describe('delivery claims', () => {
         )).rows.map((r) => `${r.status}:${r.in_flight}`);
       expect(new Set(await flags())).toEqual(new Set(['SENDING:true']));
 
+      const channelOf = new Map(claimed.map((c) => [c.id, c.channel]));
       const [retried, ...settled] = ids;
       await recordOutcomes(client, [
-        { id: retried!, attempt: 1, status: 'RETRYING', latencyMs: 1, error: 'timeout', nextAttemptAt: new Date(Date.now() + 60_000) },
-        ...settled.map((id) => ({ id, attempt: 1, status: 'SENT' as const, latencyMs: 1 })),
+        { id: retried!, channel: channelOf.get(retried!)!, attempt: 1, status: 'RETRYING', latencyMs: 1, error: 'timeout', nextAttemptAt: new Date(Date.now() + 60_000) },
+        ...settled.map((id) => ({ id, channel: channelOf.get(id)!, attempt: 1, status: 'SENT' as const, latencyMs: 1 })),
       ]);
       expect(await flags()).toEqual(['RETRYING:true', ...Array(11).fill('SENT:false')]);
+      // Each attempt's history row names its delivery's channel, carried by the outcome.
+      const history = await client.query<{ delivery_id: string; channel: string }>(
+        `SELECT delivery_id, channel FROM notification_history WHERE delivery_id = ANY($1::uuid[])`, [ids],
+      );
+      expect(history.rows).toHaveLength(12);
+      for (const row of history.rows) expect(row.channel).toBe(channelOf.get(row.delivery_id));
     });
   });
 

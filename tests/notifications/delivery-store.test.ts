@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../lib/app-context.js';
+import type { ChannelName } from '../../lib/channels/channel.js';
 import type { PoolClient } from '../../lib/db/pool.js';
 import { newRowId } from '../../lib/db/row-id.js';
 import { completeNotifications, recordOutcomes, type DeliveryOutcome } from '../../lib/notifications/delivery-store.js';
@@ -40,7 +41,7 @@ async function notificationInFlight() {
   return { eventId: stored.id, notificationId, deliveries };
 }
 
-const sent = (id: string): DeliveryOutcome => ({ id, attempt: 1, status: 'SENT', latencyMs: 1, providerMessageId: `pm-${randomUUID()}` });
+const sent = (id: string, channel: ChannelName): DeliveryOutcome => ({ id, channel, attempt: 1, status: 'SENT', latencyMs: 1, providerMessageId: `pm-${randomUUID()}` });
 
 async function begin(): Promise<PoolClient> {
   const client = await ctx.pool.connect();
@@ -56,12 +57,12 @@ describe('notification completion', () => {
     let aChecked!: () => void;
     const aHasChecked = new Promise<void>((resolve) => (aChecked = resolve));
     try {
-      await recordOutcomes(a, [sent(deliveries.push), sent(deliveries.email)]);
+      await recordOutcomes(a, [sent(deliveries.push, 'push'), sent(deliveries.email, 'email')]);
       // B settles the last delivery and checks completion while A has not committed, then waits
       // for A's own check before committing: the interleaving that used to lose the completion,
       // as two outcome batches of one notifier (or two notifiers) can run.
       const bRun = (async () => {
-        await recordOutcomes(b, [sent(deliveries.sms)]);
+        await recordOutcomes(b, [sent(deliveries.sms, 'sms')]);
         const completed = await completeNotifications(b, [notificationId]);
         await aHasChecked;
         await b.query('COMMIT');
@@ -93,9 +94,9 @@ describe('notification completion', () => {
     const first = await begin();
     try {
       await recordOutcomes(first, [
-        sent(deliveries.push),
-        sent(deliveries.email),
-        { id: deliveries.sms, attempt: 1, status: 'RETRYING', latencyMs: 1, errorCode: 'timeout', error: 'no answer', nextAttemptAt: new Date() },
+        sent(deliveries.push, 'push'),
+        sent(deliveries.email, 'email'),
+        { id: deliveries.sms, channel: 'sms', attempt: 1, status: 'RETRYING', latencyMs: 1, errorCode: 'timeout', error: 'no answer', nextAttemptAt: new Date() },
       ]);
       expect(await completeNotifications(first, [notificationId])).toEqual([]);
       await first.query('COMMIT');
@@ -105,7 +106,7 @@ describe('notification completion', () => {
     await ctx.pool.query(`UPDATE notification_deliveries SET status = 'SENDING', attempts = 2 WHERE id = $1`, [deliveries.sms]);
     const second = await begin();
     try {
-      await recordOutcomes(second, [{ id: deliveries.sms, attempt: 2, status: 'FAILED', latencyMs: 1, errorCode: 'invalid_number', error: 'rejected' }]);
+      await recordOutcomes(second, [{ id: deliveries.sms, channel: 'sms', attempt: 2, status: 'FAILED', latencyMs: 1, errorCode: 'invalid_number', error: 'rejected' }]);
       const completed = await completeNotifications(second, [notificationId]);
       await second.query('COMMIT');
       expect(completed).toHaveLength(1);

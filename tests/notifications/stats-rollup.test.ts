@@ -179,7 +179,7 @@ describe('stats rollup', () => {
     expect(await rollupMismatches(ctx.pool)).toEqual([]);
     const claimed = await claimByIds(ctx.pool, dead, 'rollup-test', ['sms']);
     expect(claimed).toHaveLength(dead.length);
-    await recordOutcomes(ctx.pool, claimed.map((c, i) => ({ id: c.id, attempt: c.attempt, status: i % 2 ? 'SENT' : 'RETRYING', latencyMs: 1, nextAttemptAt: new Date(Date.now() + 3_600_000) })));
+    await recordOutcomes(ctx.pool, claimed.map((c, i) => ({ id: c.id, channel: c.channel, attempt: c.attempt, status: i % 2 ? 'SENT' : 'RETRYING', latencyMs: 1, nextAttemptAt: new Date(Date.now() + 3_600_000) })));
     expect(await rollupMismatches(ctx.pool)).toEqual([]);
 
     // Replay resets FAILED and DEAD_LETTERED deliveries to PENDING. One `now` for every read

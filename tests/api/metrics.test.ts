@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../lib/app-context.js';
 import { createMetrics } from '../../lib/api/metrics.js';
@@ -23,6 +25,29 @@ describe('metrics', () => {
     const { rows } = await ctx.pool.query('SELECT count(*)::int AS n FROM dead_letters WHERE retried_at IS NULL AND discarded_at IS NULL');
     expect(dead).toBe(rows[0].n);
     expect(text).toMatch(/herald_deliveries_in_flight\{status="PENDING"\} \d+/);
+  });
+
+  it('reads the retry queue\'s depth by job state from Redis at each scrape', async () => {
+    // A queue of its own, so the counts are this test's whatever else runs against Redis.
+    const queue = new Queue(`herald-metrics-test-${randomUUID()}`, { connection: { url: ctx.config.REDIS_URL, maxRetriesPerRequest: null } });
+    try {
+      const metrics = createMetrics({ retryQueue: queue });
+      await queue.add('retry', { n: 1 }, { delay: 3_600_000 });
+      await queue.add('retry', { n: 2 }, { delay: 3_600_000 });
+      await queue.add('retry', { n: 3 });
+      let text = await metrics.registry.metrics();
+      expect(text).toContain('herald_retry_queue_jobs{state="delayed"} 2');
+      expect(text).toContain('herald_retry_queue_jobs{state="waiting"} 1');
+      expect(text).toContain('herald_retry_queue_jobs{state="active"} 0');
+      expect(text).toContain('herald_retry_queue_jobs{state="failed"} 0');
+      await queue.drain(true);
+      text = await metrics.registry.metrics();
+      expect(text).toContain('herald_retry_queue_jobs{state="delayed"} 0');
+      expect(text).toContain('herald_retry_queue_jobs{state="waiting"} 0');
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
   });
 });
 

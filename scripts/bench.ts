@@ -122,6 +122,8 @@ const result: Record<string, unknown> = {
     node: process.version,
     /** The runtime flags (scripts/node-service.sh sets the service's; a caller's own come after). */
     nodeOptions: process.env.NODE_OPTIONS ?? '',
+    /** Flags given to node itself (V8 flags that NODE_OPTIONS refuses, the TypeScript loader). */
+    execArgv: process.execArgv,
     platform: `${os.platform()} ${os.release()}`,
   },
   options: { ...options, budgets, config: { PG_POOL_SIZE: config.PG_POOL_SIZE, DELIVERY_CONCURRENCY: config.DELIVERY_CONCURRENCY, SWEEPER_BATCH_SIZE: config.SWEEPER_BATCH_SIZE, SWEEPER_GRACE_MS: config.SWEEPER_GRACE_MS } },
@@ -295,7 +297,7 @@ if (h.herald) rows.push(['HTTP latency ms (p50/p99), non-2xx', `${fmt(h.herald.l
 const header: [string, string, string, string] = ['figure', 'Herald', 'same-run baseline', 'ratio'];
 const widths = header.map((_, i) => Math.max(header[i]!.length, ...rows.map((row) => row[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' │ ');
-console.log(`\nHerald bench — provider latency ${options.providerLatencyMs} ms${quick ? ', quick' : ''}, ${(result.machine as Any).cpus} cpus, node ${process.version}${(result.machine as Any).nodeOptions ? ` (NODE_OPTIONS ${(result.machine as Any).nodeOptions})` : ''}`);
+console.log(`\nHerald bench — provider latency ${options.providerLatencyMs} ms${quick ? ', quick' : ''}, ${(result.machine as Any).cpus} cpus, node ${process.version}${(result.machine as Any).nodeOptions ? ` (NODE_OPTIONS ${(result.machine as Any).nodeOptions})` : ''}${process.execArgv.length ? ` [node ${process.execArgv.join(' ')}]` : ''}`);
 const pg = (result.postgres ?? {}) as Any;
 console.log(`Postgres ${pg.server_version}: shared_buffers ${pg.shared_buffers}, max_wal_size ${pg.max_wal_size}, wal_compression ${pg.wal_compression}, synchronous_commit ${pg.synchronous_commit}`);
 console.log(line(header));

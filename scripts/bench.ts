@@ -297,7 +297,7 @@ if (h.herald) rows.push(['HTTP latency ms (p50/p99), non-2xx', `${fmt(h.herald.l
 const header: [string, string, string, string] = ['figure', 'Herald', 'same-run baseline', 'ratio'];
 const widths = header.map((_, i) => Math.max(header[i]!.length, ...rows.map((row) => row[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' │ ');
-console.log(`\nHerald bench — provider latency ${options.providerLatencyMs} ms${quick ? ', quick' : ''}, ${(result.machine as Any).cpus} cpus, node ${process.version}${(result.machine as Any).nodeOptions ? ` (NODE_OPTIONS ${(result.machine as Any).nodeOptions})` : ''}${process.execArgv.length ? ` [node ${process.execArgv.join(' ')}]` : ''}`);
+console.log(`\nHerald bench — provider latency ${options.providerLatencyMs} ms${quick ? ', quick' : ''}, ${(result.machine as Any).cpus} cpus, node ${process.version}${(result.machine as Any).nodeOptions ? ` (NODE_OPTIONS ${(result.machine as Any).nodeOptions})` : ''}${(result.machine as Any).execArgv.length ? ` [node ${(result.machine as Any).execArgv.join(' ')}]` : ''}`);
 const pg = (result.postgres ?? {}) as Any;
 console.log(`Postgres ${pg.server_version}: shared_buffers ${pg.shared_buffers}, max_wal_size ${pg.max_wal_size}, wal_compression ${pg.wal_compression}, synchronous_commit ${pg.synchronous_commit}`);
 console.log(line(header));

@@ -69,11 +69,13 @@ export class RssSampler {
     const heap = s.map((x) => x.heapMb);
     const first = rss[0]!;
     const last = rss[rss.length - 1]!;
-    const tenth = Math.max(1, Math.floor(s.length / 10));
-    const head = (xs: number[]) => percentile(xs.slice(0, tenth), 50)!;
-    const tail = (xs: number[]) => percentile(xs.slice(-tenth), 50)!;
-    const tenths = (xs: number[]) =>
-      Array.from({ length: Math.min(10, xs.length) }, (_, i) => round(percentile(xs.slice(Math.floor((i * xs.length) / 10), Math.floor(((i + 1) * xs.length) / 10)), 50)));
+    // Fewer than ten samples make as many parts of one sample each, so no part is empty.
+    const parts = Math.min(10, s.length);
+    const medians = (xs: number[]) =>
+      Array.from({ length: parts }, (_, i) => percentile(xs.slice(Math.floor((i * xs.length) / parts), Math.floor(((i + 1) * xs.length) / parts)), 50)!);
+    const head = (xs: number[]) => medians(xs)[0]!;
+    const tail = (xs: number[]) => medians(xs)[parts - 1]!;
+    const tenths = (xs: number[]) => medians(xs).map((m) => round(m));
     return {
       samples: s.length,
       seconds: round((s[s.length - 1]!.t - s[0]!.t) / 1000),

@@ -56,6 +56,19 @@ function transactionCompleted(customer: BenchCustomer, phase: string) {
   };
 }
 
+/**
+ * How often the WAL was written and fsynced. A commit returns only once its WAL is synced, so
+ * at a fixed rate the syncs per second against the bystander's idle commit time say how busy
+ * the disk's flushes were; fewer syncs than commits means commits shared a flush (group commit).
+ */
+function walFlushes(wal: ReturnType<typeof walDelta>, events: number, seconds: number) {
+  return {
+    writesPerSec: round(wal.writes / seconds, 0),
+    syncsPerSec: round(wal.syncs / seconds, 0),
+    syncsPerEvent: round(wal.syncs / Math.max(1, events), 2),
+  };
+}
+
 export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssSampler, log: (line: string) => void) {
   const runTag = `bench-${randomUUID().slice(0, 8)}`;
   const customers = await seedCustomers(ctx, o.customers);
@@ -182,6 +195,7 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
       recordsPerEvent: round(wal.records / Math.max(1, windowPublished), 1),
       fpiPerEvent: round(wal.fpi / Math.max(1, windowPublished), 2),
       mbPerSec: round(wal.bytes / 2 ** 20 / seconds, 2),
+      ...walFlushes(wal, windowPublished, seconds),
     },
     /** This process's RSS and heap over the max-rate window only (from the end of the warm-up). */
     memory: rss.summary(rssFrom, rssTo),
@@ -219,6 +233,7 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
   const waits = await sampleBackendWaits(ctx.config.DATABASE_URL, 20);
   const canary = await startCommitCanary(ctx.config.DATABASE_URL, canaryEveryMs);
   const kernelBefore = kernelThreadCpuSeconds();
+  const fixedWalBefore = await walStats(ctx.pool);
   const start = performance.now();
   let issued = 0;
   const inflight = new Set<Promise<void>>();
@@ -251,6 +266,7 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
   const fixedSeconds = (performance.now() - start) / 1000;
   loopDelay.disable();
   const kernelThreadsCpu = kernelThreadCpu(kernelBefore, kernelThreadCpuSeconds(), fixedSeconds);
+  const fixedWal = walDelta(fixedWalBefore, await walStats(ctx.pool));
   const backendWaits = await waits.stop();
   const canaryLoaded = await canary.stop();
   await Promise.all(inflight);
@@ -293,6 +309,8 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
     bystanderCommits: { idle: canaryIdle, loaded: canaryLoaded },
     /** Kernel threads' CPU while the phase ran (ms per second of wall time), from /proc. */
     kernelThreadsCpu,
+    /** The WAL flushes the commits of the window (Herald's and the bystander's) waited for. */
+    wal: { bytesPerEvent: round(fixedWal.bytes / Math.max(1, fixedPublished), 0), ...walFlushes(fixedWal, fixedPublished, fixedSeconds) },
     pgRowsPerEvent: {
       /** False when the phase did not drain in time: the counts then miss the undelivered tail. */
       complete: fixedDrained,

@@ -154,6 +154,9 @@ export interface WalStats {
   bytes: number;
   records: number;
   fpi: number;
+  /** WAL writes and fsyncs issued so far (pg_stat_wal): every commit that wrote WAL waits for one sync, alone or grouped. */
+  writes: number;
+  syncs: number;
   /** Checkpoints started so far, requested (WAL reached max_wal_size, or CHECKPOINT) and timed. */
   checkpoints: { requested: number; timed: number };
   /** Rows written in this database and in all the others (pg_stat_database): how much of the WAL may be someone else's. */
@@ -174,8 +177,9 @@ export async function walStats(pool: Pool): Promise<WalStats> {
   const client = await pool.connect();
   try {
     await client.query('SELECT pg_stat_clear_snapshot()');
-    const { rows } = await client.query<{ lsn: string; bytes: string; records: string; fpi: string; req: string; timed: string; here: string | null; elsewhere: string | null; busy: string[] }>(
+    const { rows } = await client.query<{ lsn: string; bytes: string; records: string; fpi: string; writes: string; syncs: string; req: string; timed: string; here: string | null; elsewhere: string | null; busy: string[] }>(
       `SELECT pg_current_wal_insert_lsn()::text AS lsn, wal_bytes::text AS bytes, wal_records::text AS records, wal_fpi::text AS fpi,
+              wal_write::text AS writes, wal_sync::text AS syncs,
               (SELECT checkpoints_req FROM pg_stat_bgwriter)::text AS req, (SELECT checkpoints_timed FROM pg_stat_bgwriter)::text AS timed,
               (SELECT sum(tup_inserted + tup_updated + tup_deleted) FROM pg_stat_database WHERE datname = current_database())::text AS here,
               (SELECT sum(tup_inserted + tup_updated + tup_deleted) FROM pg_stat_database WHERE datname IS DISTINCT FROM current_database())::text AS elsewhere,
@@ -190,6 +194,8 @@ export async function walStats(pool: Pool): Promise<WalStats> {
       bytes: Number(r.bytes),
       records: Number(r.records),
       fpi: Number(r.fpi),
+      writes: Number(r.writes),
+      syncs: Number(r.syncs),
       checkpoints: { requested: Number(r.req), timed: Number(r.timed) },
       rowWrites: { here: Number(r.here ?? 0), elsewhere: Number(r.elsewhere ?? 0) },
       busyElsewhere: r.busy,
@@ -206,6 +212,8 @@ export function walDelta(before: WalStats, after: WalStats) {
     statBytes: after.bytes - before.bytes,
     records: after.records - before.records,
     fpi: after.fpi - before.fpi,
+    writes: after.writes - before.writes,
+    syncs: after.syncs - before.syncs,
     checkpointsRequested: after.checkpoints.requested - before.checkpoints.requested,
     checkpointsTimed: after.checkpoints.timed - before.checkpoints.timed,
     rowWritesHere: after.rowWrites.here - before.rowWrites.here,

@@ -267,7 +267,7 @@ if (p.maxRate) {
   const kernel = (k: Any) => `${fmt(k.totalMsPerSec)} ms/s${k.busiest.length ? ` (${k.busiest.map((t: Any) => `${t.name} ${fmt(t.msPerSec)}`).join(', ')})` : ''}`;
   rows.push([`kernel threads' CPU @ ${f.targetRate}/s (busiest three)`, kernel(f.kernelThreadsCpu), `max window ${kernel(p.maxRate.kernelThreadsCpu)}`, '']);
   rows.push([`Postgres backends @ ${f.targetRate}/s: waiting on (of ${f.backendWaits.samples} snapshots)`, waits || 'none active', '', '']);
-  if (f.wal) rows.push([`WAL flushes @ ${f.targetRate}/s (fsyncs, writes)`, `${fmt(f.wal.syncsPerSec)} syncs/s (${fmt(f.wal.syncsPerEvent)} per event), ${fmt(f.wal.writesPerSec)} writes/s`, `max window ${fmt(p.maxRate.wal.syncsPerSec)} syncs/s (${fmt(p.maxRate.wal.syncsPerEvent)} per event)`, '']);
+  rows.push([`WAL flushes @ ${f.targetRate}/s (fsyncs, writes)`, `${fmt(f.wal.syncsPerSec)} syncs/s (${fmt(f.wal.syncsPerEvent)} per event), ${fmt(f.wal.writesPerSec)} writes/s`, `max window ${fmt(p.maxRate.wal.syncsPerSec)} syncs/s (${fmt(p.maxRate.wal.syncsPerEvent)} per event)`, '']);
   rows.push(['Postgres rows per event (ins + upd)', `${fmt(f.pgRowsPerEvent.inserted)} + ${fmt(f.pgRowsPerEvent.updated)} = ${fmt(f.pgRowsPerEvent.total)}`, '', '']);
   const w = p.maxRate.wal;
   rows.push(['WAL per event, max window (cluster-wide)', `${fmt(w.bytesPerEvent)} B, ${fmt(w.recordsPerEvent)} records, ${fmt(w.fpiPerEvent)} FPI; ${fmt(w.checkpoints)} checkpoints`, `${fmt(w.mbPerSec)} MB/s; ${w.rowWritesOtherDbs > 0.05 * w.rowWritesThisDb || w.otherDbsBusy.length > 0 ? `NOT clean: other DBs wrote ${fmt(w.rowWritesOtherDbs)} rows${w.otherDbsBusy.length ? `, busy: ${w.otherDbsBusy.join(' ')}` : ''}` : 'no other DB writing'}`, '']);

@@ -257,6 +257,10 @@ if (p.maxRate) {
   const gcp = p.maxRate.gcPauses;
   if (gcp) rows.push(['GC pauses, max window (ms per s; minor, major)', fmt(gcp.msPerSec), Object.entries(gcp.byKind as Record<string, Any>).map(([kind, k]) => `${kind} ${fmt(k.count)} × ${fmt(k.meanMs)} ms`).join(', '), '']);
   rows.push(['CPU % (node | postgres | redis)', `${fmt(p.maxRate.nodeCpuPct)} | ${fmt(p.maxRate.otherCpuPct?.postgres)} | ${fmt(p.maxRate.otherCpuPct?.['redis-server'])}`, `${(result.machine as Any).cpus} cpus`, '']);
+  const sched = p.maxRate.scheduler;
+  if (sched) {
+    rows.push(['main thread % of max window: on CPU | waiting for a CPU', `${fmt(sched.mainThreadOnCpuPct)} | ${fmt(sched.mainThreadRunQueuePct)}; preempted ${fmt(sched.involuntarySwitchesPerSec)}/s`, `machine idle ${fmt(sched.machineIdlePct)} %`, '']);
+  }
   const f = p.fixedRate;
   rows.push([`publish→SENT ms @ ${f.targetRate}/s (p50/p95/p99)`, `${fmt(f.sentLatencyMs.p50)} / ${fmt(f.sentLatencyMs.p95)} / ${fmt(f.sentLatencyMs.p99)}`, `achieved ${fmt(f.achievedRate)}/s${f.checkpointedBefore ? ', after CHECKPOINT' : ''}`, '']);
   rows.push(['publish() call ms (p50/p99)', `${fmt(f.publishCallMs.p50)} / ${fmt(f.publishCallMs.p99)}`, '', '']);

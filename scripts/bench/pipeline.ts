@@ -8,7 +8,7 @@ import { sampleBackendWaits } from './backend-waits.js';
 import { seedCustomers, startBenchNotifier, type BenchCustomer } from './bench-notifier.js';
 import { idleCommitCanary, startCommitCanary } from './commit-canary.js';
 import { watchGcPauses, type GcPauseSummary } from './gc-pauses.js';
-import { cpuPercent, kernelThreadCpu, kernelThreadCpuSeconds, processCpuSeconds } from './proc-cpu.js';
+import { cpuPercent, kernelThreadCpu, kernelThreadCpuSeconds, processCpuSeconds, schedDelta, schedSnapshot } from './proc-cpu.js';
 import { percentile, round, RssSampler, settledTableStats, sleep, statsDelta, tableStats, walDelta, walStats } from './util.js';
 
 export interface PipelineOptions {
@@ -122,7 +122,7 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
   await ctx.pool.query('ANALYZE');
   const rssFrom = rss.mark();
   const walBefore = await walStats(ctx.pool);
-  const before = { published, sent: counters.sent, other: counters.other, t: performance.now(), cpu: process.cpuUsage(), proc: processCpuSeconds(), kernel: kernelThreadCpuSeconds(), stats: await tableStats(ctx.pool) };
+  const before = { published, sent: counters.sent, other: counters.other, t: performance.now(), cpu: process.cpuUsage(), proc: processCpuSeconds(), kernel: kernelThreadCpuSeconds(), sched: schedSnapshot(), stats: await tableStats(ctx.pool) };
   log(`pipeline: max-rate window ${o.maxWindowMs} ms`);
   // Deliveries per second in each 5-s slice: a window's mean hides whether the rate holds or
   // sinks as the tables grow and checkpoints come round.
@@ -141,7 +141,7 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
     gcPauses = gc.stop((performance.now() - before.t) / 1000);
   }
   const seconds = (performance.now() - before.t) / 1000;
-  const after = { published, sent: counters.sent, other: counters.other, cpu: process.cpuUsage(before.cpu), proc: processCpuSeconds(), kernel: kernelThreadCpuSeconds() };
+  const after = { published, sent: counters.sent, other: counters.other, cpu: process.cpuUsage(before.cpu), proc: processCpuSeconds(), kernel: kernelThreadCpuSeconds(), sched: schedSnapshot() };
   const wal = walDelta(walBefore, await walStats(ctx.pool));
   const rssTo = rss.mark();
   const drained = await drain(published, o.drainMs);
@@ -165,6 +165,11 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
     nodeCpuPct: round(((after.cpu.user + after.cpu.system) / 1e6 / seconds) * 100, 1),
     otherCpuPct: cpuPercent(before.proc, after.proc, seconds),
     kernelThreadsCpu: kernelThreadCpu(before.kernel, after.kernel, seconds),
+    /**
+     * The event loop's thread: running, and runnable but waiting for a CPU, as shares of the
+     * window, with its switches per second; and how idle the whole machine was.
+     */
+    scheduler: schedDelta(before.sched, after.sched, seconds),
     gcPauses,
     // Rows written while the window ran, including the tail that drained after it, per event.
     pgRowsPerEvent: round((maxDelta.ins + maxDelta.upd) / Math.max(1, published - before.published), 2),

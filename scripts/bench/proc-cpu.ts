@@ -97,3 +97,54 @@ export function kernelThreadCpu(before: ReturnType<typeof kernelThreadCpuSeconds
     busiest: used.slice(0, 3).map(([name, msPerSec]) => ({ name, msPerSec: Math.round(msPerSec) })),
   };
 }
+
+export interface SchedSnapshot {
+  /** Nanoseconds the calling thread ran, and waited runnable for a CPU (/proc/thread-self/schedstat). */
+  onCpuNs: number;
+  runQueueNs: number;
+  /** Times it gave the CPU up itself (waiting for I/O), and was preempted while still runnable. */
+  voluntarySwitches: number;
+  involuntarySwitches: number;
+  /** The whole machine's idle time, in USER_HZ ticks summed over CPUs (/proc/stat). */
+  machineIdleTicks: number;
+  machineTotalTicks: number;
+}
+
+/**
+ * The event loop's thread as the scheduler saw it, and the machine's idle time (Linux; null
+ * elsewhere). A V8 profile samples the main thread by wall clock, so time it spent preempted
+ * shows as whatever native call it was in (on loopback, often the socket write that woke the
+ * Postgres backend which then took its CPU); the run-queue time tells that apart from work.
+ */
+export function schedSnapshot(): SchedSnapshot | null {
+  try {
+    const [onCpuNs, runQueueNs] = readFileSync('/proc/thread-self/schedstat', 'utf8').trim().split(' ').map(Number);
+    const status = readFileSync('/proc/thread-self/status', 'utf8');
+    const switches = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+    // cpu  user nice system idle iowait irq softirq steal ...: idle and iowait count as idle.
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    return {
+      onCpuNs: onCpuNs!,
+      runQueueNs: runQueueNs!,
+      voluntarySwitches: switches('voluntary_ctxt_switches'),
+      involuntarySwitches: switches('nonvoluntary_ctxt_switches'),
+      machineIdleTicks: cpu[3]! + cpu[4]!,
+      machineTotalTicks: cpu.reduce((a, b) => a + b, 0),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** Between two snapshots: the main thread's shares of wall time, its switches per second, and the machine's idle share. */
+export function schedDelta(before: SchedSnapshot | null, after: SchedSnapshot | null, wallSeconds: number) {
+  if (!before || !after) return null;
+  const pct = (ns: number) => Math.round((ns / 1e9 / wallSeconds) * 1000) / 10;
+  return {
+    mainThreadOnCpuPct: pct(after.onCpuNs - before.onCpuNs),
+    mainThreadRunQueuePct: pct(after.runQueueNs - before.runQueueNs),
+    involuntarySwitchesPerSec: Math.round((after.involuntarySwitches - before.involuntarySwitches) / wallSeconds),
+    voluntarySwitchesPerSec: Math.round((after.voluntarySwitches - before.voluntarySwitches) / wallSeconds),
+    machineIdlePct: Math.round(((after.machineIdleTicks - before.machineIdleTicks) / Math.max(1, after.machineTotalTicks - before.machineTotalTicks)) * 1000) / 10,
+  };
+}

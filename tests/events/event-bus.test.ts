@@ -58,6 +58,38 @@ describe('EventBus.publish', () => {
     expect(await countEvents(event.id)).toBe(1);
   });
 
+  it('writes one batch at a time: publishes arriving while it commits share the next insert', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const batches: number[] = [];
+    const pool = new Proxy(ctx.pool, {
+      get(target, key) {
+        if (key !== 'query') return Reflect.get(target, key);
+        return async (...args: Parameters<typeof target.query>) => {
+          maxInFlight = Math.max(maxInFlight, ++inFlight);
+          try {
+            const result = await (target.query as (...a: unknown[]) => Promise<{ rows: unknown[] }>)(...args);
+            batches.push(result.rows.length);
+            return result;
+          } finally {
+            inFlight--;
+          }
+        };
+      },
+    });
+    const bus = new EventBus({ pool, publisher: ctx.redis, logger: pino({ level: 'silent' }) });
+    const first = bus.publish(transactionCompleted(customer));
+    // The first batch leaves at the end of this turn; the next 40 arrive while it is in Postgres.
+    await new Promise((resolve) => setImmediate(resolve));
+    const rest = Array.from({ length: 40 }, () => transactionCompleted(customer));
+    const results = await Promise.all([first, ...rest.map((event) => bus.publish(event))]);
+
+    expect(results.filter((r) => r.duplicate)).toHaveLength(0);
+    expect(maxInFlight).toBe(1);
+    expect(batches).toEqual([1, 40]);
+    for (const event of rest) expect(await countEvents(event.id)).toBe(1);
+  });
+
   it('writes nothing for an invalid event and names each bad field', async () => {
     const event = transactionCompleted(customer, { amount: 12.5, direction: 'up' });
     const error = await ctx.bus.publish(event).catch((e: unknown) => e);

@@ -279,8 +279,16 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
   const fixedDrained = await drain(published, o.drainMs);
   const statsAfter = await settledTableStats(ctx.pool);
   const delta = statsDelta(statsBefore, statsAfter);
-  const { rows } = await ctx.pool.query<{ n: number; p50: number; p95: number; p99: number; max: number; pending: number }>(
+  // Besides the whole latency, its two halves, split where the claim transaction created the
+  // notification (its now()): stored → fanned out is the insert's commit, the broadcast, the hint
+  // and the wait for a claim slot; fanned out → SENT is the rest of that transaction, the send
+  // and the outcome write. On a slow VM they tell which stage the tail is in.
+  const { rows } = await ctx.pool.query<{ n: number; p50: number; p95: number; p99: number; max: number; pending: number; fan_p50: number; fan_p99: number; send_p50: number; send_p99: number }>(
     `SELECT count(*) FILTER (WHERE d.status = 'SENT') AS n,
+            percentile_cont(0.50) WITHIN GROUP (ORDER BY extract(epoch FROM n.created_at - e.stored_at) * 1000) FILTER (WHERE d.status = 'SENT') AS fan_p50,
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM n.created_at - e.stored_at) * 1000) FILTER (WHERE d.status = 'SENT') AS fan_p99,
+            percentile_cont(0.50) WITHIN GROUP (ORDER BY extract(epoch FROM d.sent_at - n.created_at) * 1000) FILTER (WHERE d.status = 'SENT') AS send_p50,
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM d.sent_at - n.created_at) * 1000) FILTER (WHERE d.status = 'SENT') AS send_p99,
             percentile_cont(0.50) WITHIN GROUP (ORDER BY extract(epoch FROM d.sent_at - e.stored_at) * 1000) FILTER (WHERE d.status = 'SENT') AS p50,
             percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM d.sent_at - e.stored_at) * 1000) FILTER (WHERE d.status = 'SENT') AS p95,
             percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM d.sent_at - e.stored_at) * 1000) FILTER (WHERE d.status = 'SENT') AS p99,
@@ -302,6 +310,10 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
     deliveriesSent: Number(r.n),
     deliveriesNotSent: Number(r.pending),
     sentLatencyMs: { p50: round(Number(r.p50)), p95: round(Number(r.p95)), p99: round(Number(r.p99)), max: round(Number(r.max)) },
+    sentLatencyStagesMs: {
+      storedToFannedOut: { p50: round(Number(r.fan_p50)), p99: round(Number(r.fan_p99)) },
+      fannedOutToSent: { p50: round(Number(r.send_p50)), p99: round(Number(r.send_p99)) },
+    },
     publishCallMs: { p50: round(percentile(publishLatencies, 50), 2), p95: round(percentile(publishLatencies, 95), 2), p99: round(percentile(publishLatencies, 99), 2) },
     /** How late the event loop ran a 5 ms timer while the phase ran (node:perf_hooks monitorEventLoopDelay). */
     eventLoopDelayMs: { p50: round(loopDelay.percentile(50) / 1e6, 1), p99: round(loopDelay.percentile(99) / 1e6, 1), max: round(loopDelay.max / 1e6, 1) },

@@ -283,16 +283,15 @@ export async function runPipeline(ctx: AppContext, o: PipelineOptions, rss: RssS
   // notification (its now()): stored → fanned out is the insert's commit, the broadcast, the hint
   // and the wait for a claim slot; fanned out → SENT is the rest of that transaction, the send
   // and the outcome write. On a slow VM they tell which stage the tail is in.
+  const spanMs = (span: string) => `extract(epoch FROM ${span}) * 1000`;
+  const pct = (p: number, span: string) => `percentile_cont(${p}) WITHIN GROUP (ORDER BY ${spanMs(span)}) FILTER (WHERE d.status = 'SENT')`;
+  const [whole, fannedOut, sent] = ['d.sent_at - e.stored_at', 'n.created_at - e.stored_at', 'd.sent_at - n.created_at'] as const;
   const { rows } = await ctx.pool.query<{ n: number; p50: number; p95: number; p99: number; max: number; pending: number; fan_p50: number; fan_p99: number; send_p50: number; send_p99: number }>(
     `SELECT count(*) FILTER (WHERE d.status = 'SENT') AS n,
-            percentile_cont(0.50) WITHIN GROUP (ORDER BY extract(epoch FROM n.created_at - e.stored_at) * 1000) FILTER (WHERE d.status = 'SENT') AS fan_p50,
-            percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM n.created_at - e.stored_at) * 1000) FILTER (WHERE d.status = 'SENT') AS fan_p99,
-            percentile_cont(0.50) WITHIN GROUP (ORDER BY extract(epoch FROM d.sent_at - n.created_at) * 1000) FILTER (WHERE d.status = 'SENT') AS send_p50,
-            percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM d.sent_at - n.created_at) * 1000) FILTER (WHERE d.status = 'SENT') AS send_p99,
-            percentile_cont(0.50) WITHIN GROUP (ORDER BY extract(epoch FROM d.sent_at - e.stored_at) * 1000) FILTER (WHERE d.status = 'SENT') AS p50,
-            percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM d.sent_at - e.stored_at) * 1000) FILTER (WHERE d.status = 'SENT') AS p95,
-            percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM d.sent_at - e.stored_at) * 1000) FILTER (WHERE d.status = 'SENT') AS p99,
-            max(extract(epoch FROM d.sent_at - e.stored_at) * 1000) FILTER (WHERE d.status = 'SENT') AS max,
+            ${pct(0.5, fannedOut)} AS fan_p50, ${pct(0.99, fannedOut)} AS fan_p99,
+            ${pct(0.5, sent)} AS send_p50, ${pct(0.99, sent)} AS send_p99,
+            ${pct(0.5, whole)} AS p50, ${pct(0.95, whole)} AS p95, ${pct(0.99, whole)} AS p99,
+            max(${spanMs(whole)}) FILTER (WHERE d.status = 'SENT') AS max,
             count(*) FILTER (WHERE d.status <> 'SENT') AS pending
        FROM domain_events e JOIN notifications n ON n.event_id = e.id JOIN notification_deliveries d ON d.notification_id = n.id
       WHERE e.stored_at >= $2 AND e.causation_id = $1`,

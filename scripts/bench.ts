@@ -264,10 +264,8 @@ if (p.maxRate) {
   const f = p.fixedRate;
   rows.push([`publish→SENT ms @ ${f.targetRate}/s (p50/p95/p99)`, `${fmt(f.sentLatencyMs.p50)} / ${fmt(f.sentLatencyMs.p95)} / ${fmt(f.sentLatencyMs.p99)}`, `achieved ${fmt(f.achievedRate)}/s${f.checkpointedBefore ? ', after CHECKPOINT' : ''}`, '']);
   rows.push(['publish() call ms (p50/p99)', `${fmt(f.publishCallMs.p50)} / ${fmt(f.publishCallMs.p99)}`, '', '']);
-  if (f.sentLatencyStagesMs) {
-    const { storedToFannedOut: a, fannedOutToSent: b } = f.sentLatencyStagesMs;
-    rows.push(['stored→fanned out | fanned out→SENT ms (p50/p99)', `${fmt(a.p50)} / ${fmt(a.p99)} | ${fmt(b.p50)} / ${fmt(b.p99)}`, 'split at the claim transaction\'s now()', '']);
-  }
+  const { storedToFannedOut: fan, fannedOutToSent: send } = f.sentLatencyStagesMs;
+  rows.push(['stored→fanned out | fanned out→SENT ms (p50/p99)', `${fmt(fan.p50)} / ${fmt(fan.p99)} | ${fmt(send.p50)} / ${fmt(send.p99)}`, 'split at the claim transaction\'s now()', '']);
   const waits = Object.entries(f.backendWaits.byWait as Record<string, number>).slice(0, 4).map(([wait, n]) => `${wait} ${n}`).join(', ');
   const canary = f.bystanderCommits;
   const canaryMs = (c: Any) => `${fmt(c?.ms.p50)} / ${fmt(c?.ms.p99)} / ${fmt(c?.ms.max)}, ${fmt(c?.over15ms)} over 15 ms`;

@@ -1,11 +1,10 @@
-import type { FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { Redis } from '../redis.js';
 
-type Callback = (error: Error | null, result?: { current: number; ttl: number }) => void;
+export type RateLimitCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;
 
 interface PendingKey {
   timeWindow: number;
-  callbacks: Callback[];
+  callbacks: RateLimitCallback[];
 }
 
 // INCRBY n is n INCRs in one atomic step; the window starts with the first of them.
@@ -26,10 +25,11 @@ interface IncrementCommand {
 }
 
 /**
- * A Redis store for @fastify/rate-limit that counts every request of a key arriving in one
- * event-loop turn with a single INCRBY. The counts are the ones the per-request store gives
- * (request i of n sees `total - n + i`), so limits stay exact and shared by every instance,
- * but a burst of concurrent requests costs one Redis command instead of one each.
+ * The API's rate-limit counts (services/api/rate-limit.ts), kept in Redis: every request of a
+ * key arriving in one event-loop turn is counted with a single INCRBY. The counts are the ones a
+ * per-request INCR gives (request i of n sees `total - n + i`), so limits stay exact and shared
+ * by every instance, but a burst of concurrent requests costs one Redis command instead of one
+ * each.
  */
 export class CoalescingRedisStore {
   private pending = new Map<string, PendingKey>();
@@ -44,7 +44,7 @@ export class CoalescingRedisStore {
     }
   }
 
-  incr(key: string, callback: Callback, timeWindow: number): void {
+  incr(key: string, callback: RateLimitCallback, timeWindow: number): void {
     let entry = this.pending.get(key);
     if (!entry) {
       entry = { timeWindow, callbacks: [] };
@@ -56,13 +56,6 @@ export class CoalescingRedisStore {
       // setImmediate, not nextTick: every request read from the sockets in this turn joins in.
       setImmediate(() => this.flush());
     }
-  }
-
-  /** Per-route limits get their own key space, as with the plugin's own Redis store. */
-  child(routeOptions: unknown): CoalescingRedisStore {
-    // At run time the plugin passes the merged limit settings, with the route under routeInfo.
-    const { routeInfo } = routeOptions as { routeInfo: { method?: string; url?: string } };
-    return new CoalescingRedisStore(this.redis, `${this.prefix}${routeInfo.method}${routeInfo.url}-`);
   }
 
   private flush(): void {
@@ -77,13 +70,4 @@ export class CoalescingRedisStore {
       );
     }
   }
-}
-
-/** @fastify/rate-limit instantiates its `store` option with `new`; this binds the connection and key prefix. */
-export function coalescingRedisStore(redis: Redis, prefix: string): FastifyRateLimitStoreCtor {
-  return class extends CoalescingRedisStore {
-    constructor() {
-      super(redis, prefix);
-    }
-  };
 }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
@@ -7,11 +6,12 @@ import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCom
 import type { AppContext } from '../../lib/app-context.js';
 import { HttpError, isUnavailableError, type ErrorBody } from '../../lib/api/http-errors.js';
 import { createMetrics, type HeraldMetrics } from '../../lib/api/metrics.js';
-import { coalescingRedisStore } from '../../lib/api/rate-limit-store.js';
+import { CoalescingRedisStore } from '../../lib/api/rate-limit-store.js';
 import { ReplayTooLargeError } from '../../lib/events/replay.js';
 import { EventValidationError } from '../../lib/events/validation-error.js';
 import { apiConfigFrom, type ApiConfig } from './api-config.js';
 import { registerAuth, type ApiKeyAuth } from './auth.js';
+import { registerRateLimit } from './rate-limit.js';
 import { lazyRequestLogger, QuietRequestLogController } from './request-logging.js';
 import { adminRoutes } from './routes/admin.js';
 import { alertRuleRoutes } from './routes/alert-rules.js';
@@ -99,23 +99,12 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const apiKeys = registerAuth(app, ctx, apiConfig);
-  await app.register(rateLimit, {
-    global: true,
-    // After authentication (onRequest), before the body is parsed: invalid requests count too.
-    hook: 'preParsing',
-    timeWindow: 60_000,
-    max: (request) => request.apiKey?.rateLimitPerMinute ?? apiConfig.API_RATE_LIMIT_PER_MINUTE,
-    keyGenerator: (request) => request.apiKey?.id ?? request.ip,
-    // Only keyed routes are limited: health checks and scrapes are never throttled.
-    allowList: (request) => !request.apiKey,
-    // One INCRBY per key per event-loop turn instead of one script call per request. ctx.redis
-    // fails fast while Redis is away (no offline queue); skipOnError then lets requests through.
-    store: coalescingRedisStore(ctx.redis, 'herald:rate-limit:'),
-    skipOnError: true,
-    errorResponseBuilder: (_request, context) =>
-      new HttpError('rate_limited', `Rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`, undefined, {
-        'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))),
-      }),
+  registerRateLimit(app, {
+    // One INCRBY per key per event-loop turn instead of one per request. ctx.redis fails fast
+    // while Redis is away (no offline queue); the hook then lets requests through.
+    store: new CoalescingRedisStore(ctx.redis, 'herald:rate-limit:'),
+    windowMs: 60_000,
+    defaultMax: apiConfig.API_RATE_LIMIT_PER_MINUTE,
   });
 
   const deps: RouteDeps = { ctx, metrics, apiConfig, apiKeys };

@@ -45,7 +45,7 @@ function countCommands(): () => number {
   return () => calls;
 }
 
-describe('CoalescingRedisStore', () => {
+describe('rate limiting: CoalescingRedisStore and the API hook', () => {
   it('counts a burst of one key with one command, giving each request the count a per-request store would', async () => {
     const store = new CoalescingRedisStore(redis, prefix);
     const calls = countCommands();
@@ -75,5 +75,38 @@ describe('CoalescingRedisStore', () => {
     const statuses = await Promise.all(Array.from({ length: 7 }, () => inject(app, 'GET', '/v1/events?limit=1', limited.auth).then((r) => r.status)));
     expect(statuses.filter((s) => s === 200)).toHaveLength(3);
     expect(statuses.filter((s) => s === 429)).toHaveLength(4);
+  });
+
+  it('through the API: every keyed response says the limit, what is left and when the window resets', async () => {
+    const limited = await keys.create(['read'], 2);
+    const first = await inject(app, 'GET', '/v1/events?limit=1', limited.auth);
+    expect(first.status).toBe(200);
+    expect(first.headers['x-ratelimit-limit']).toBe('2');
+    expect(first.headers['x-ratelimit-remaining']).toBe('1');
+    expect(Number(first.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
+    expect(Number(first.headers['x-ratelimit-reset'])).toBeLessThanOrEqual(60);
+    await inject(app, 'GET', '/v1/events?limit=1', limited.auth);
+    const refused = await inject(app, 'GET', '/v1/events?limit=1', limited.auth);
+    expect(refused.status).toBe(429);
+    expect(refused.headers['x-ratelimit-remaining']).toBe('0');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused.body.message).toMatch(/^Rate limit of 2 requests per minute exceeded; retry in \d+ s$/);
+    const unkeyed = await inject(app, 'GET', '/health/live');
+    expect(unkeyed.status).toBe(200);
+    expect(unkeyed.headers['x-ratelimit-limit']).toBeUndefined();
+  });
+
+  it('through the API: while Redis is away, keyed requests are served rather than refused', async () => {
+    const away = testContext({ REDIS_URL: 'redis://127.0.0.1:1' });
+    const awayApp = await buildServer(away);
+    try {
+      const key = await keys.create(['read'], 1);
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await inject(awayApp, 'GET', '/v1/events?limit=1', key.auth)).status);
+      expect(statuses).toEqual([200, 200, 200]);
+    } finally {
+      await awayApp.close();
+      await away.close();
+    }
   });
 });

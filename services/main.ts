@@ -5,8 +5,6 @@ import { runDemoTraffic } from '../lib/banking/demo-traffic.js';
 import { loadConfig } from '../lib/config.js';
 import { createSummarySampler } from '../lib/notifications/live-summary.js';
 import { createMetrics } from '../lib/api/metrics.js';
-import { Queue } from 'bullmq';
-import { retryQueueName } from '../lib/queues/retry-queue.js';
 import { onShutdown } from '../lib/util/shutdown.js';
 import { buildServer } from './api/server.js';
 import { startNotifierWithProviders } from './notifier/notifier-service.js';
@@ -16,11 +14,11 @@ const config = loadConfig();
 const ctx = createAppContext(config);
 const log = ctx.logger;
 
-const retryQueue = new Queue(retryQueueName, { connection: { url: config.REDIS_URL, maxRetriesPerRequest: null } });
-const metrics = createMetrics({ pool: ctx.pool, retryQueue });
+const metrics = createMetrics({ pool: ctx.pool });
 const { notifier, providers, alerts } = await startNotifierWithProviders(ctx, {
   onOutcome: (outcome, recorded) => metrics.recordDelivery(recorded.channel, outcome.status, outcome.latencyMs / 1_000),
 });
+if (notifier.retryJobs) metrics.watchRetryQueue(notifier.retryJobs);
 process.stdout.write(`[herald] ${providers.summary}\n`);
 const bank = await connectCoreBanking(config, log);
 process.stdout.write(`[herald] ${bank.summary}\n`);
@@ -47,7 +45,6 @@ const summary = setInterval(async () => {
 
 onShutdown(log, [
   { name: 'connections', stop: () => ctx.close() },
-  { name: 'metrics queue', stop: () => retryQueue.close() },
   { name: 'providers', stop: () => providers.close() },
   { name: 'alerts', stop: () => alerts.close() },
   { name: 'notifier', stop: () => notifier.stop() },

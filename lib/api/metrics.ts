@@ -13,13 +13,17 @@ export interface HeraldMetrics {
   /** One send attempt's outcome; `seconds` is the provider call's latency when there was one. */
   recordDelivery(channel: string, status: string, seconds?: number): void;
   observeRequest(method: string, route: string, status: number, seconds: number): void;
+  /**
+   * Adds the retry queue's depth by job state, read from Redis at each scrape. A method rather
+   * than a source: the queue is the notifier's own, and the notifier is built after the
+   * metrics (its outcomes feed them). Once per registry.
+   */
+  watchRetryQueue(queue: Pick<Queue, 'getJobCounts'>): void;
 }
 
 export interface MetricsSources {
   /** For gauges read at scrape time: dead letters awaiting an operator, deliveries in flight. */
   pool?: Pool;
-  /** For the retry queue's depth by job state. */
-  retryQueue?: Queue;
 }
 
 export function createMetrics(sources: MetricsSources = {}): HeraldMetrics {
@@ -69,19 +73,6 @@ export function createMetrics(sources: MetricsSources = {}): HeraldMetrics {
       },
     });
   }
-  if (sources.retryQueue) {
-    const queue = sources.retryQueue;
-    new Gauge({
-      name: 'herald_retry_queue_jobs',
-      help: 'Jobs in the BullMQ retry queue, by state',
-      labelNames: ['state'] as const,
-      registers: [registry],
-      async collect() {
-        const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'failed');
-        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
-      },
-    });
-  }
   const requests = new Histogram({
     name: 'herald_http_request_duration_seconds',
     help: 'HTTP request duration by method, route and status',
@@ -97,5 +88,17 @@ export function createMetrics(sources: MetricsSources = {}): HeraldMetrics {
       if (seconds !== undefined && seconds > 0) attemptLatency.observe({ channel, status }, seconds);
     },
     observeRequest: (method, route, status, seconds) => requests.observe({ method, route, status: String(status) }, seconds),
+    watchRetryQueue: (queue) => {
+      new Gauge({
+        name: 'herald_retry_queue_jobs',
+        help: 'Jobs in the BullMQ retry queue, by state',
+        labelNames: ['state'] as const,
+        registers: [registry],
+        async collect() {
+          const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'failed');
+          for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+        },
+      });
+    },
   };
 }

@@ -87,6 +87,11 @@ export class Notifier {
   private retryWorker: Worker | null = null;
   private unsubscribe: (() => void) | null = null;
 
+  /** The queue this notifier schedules retries on (null without one): for its depth gauge. */
+  get retryJobs(): RetryQueue['queue'] | null {
+    return this.retryQueue?.queue ?? null;
+  }
+
   constructor(private readonly options: NotifierOptions) {
     const t = options.timing;
     this.instanceLease = new InstanceLease(options.pool, options.instanceId, options.logger);

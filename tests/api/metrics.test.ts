@@ -31,7 +31,8 @@ describe('metrics', () => {
     // A queue of its own, so the counts are this test's whatever else runs against Redis.
     const queue = new Queue(`herald-metrics-test-${randomUUID()}`, { connection: { url: ctx.config.REDIS_URL, maxRetriesPerRequest: null } });
     try {
-      const metrics = createMetrics({ retryQueue: queue });
+      const metrics = createMetrics();
+      metrics.watchRetryQueue(queue);
       await queue.add('retry', { n: 1 }, { delay: 3_600_000 });
       await queue.add('retry', { n: 2 }, { delay: 3_600_000 });
       await queue.add('retry', { n: 3 });

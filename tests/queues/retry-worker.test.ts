@@ -7,7 +7,8 @@ import { SandboxChannel } from '../../lib/channels/sandbox-channel.js';
 import { replayEvents } from '../../lib/events/replay.js';
 import type { Notifier } from '../../lib/notifications/notifier.js';
 import { discardDeadLetter, listDeadLetters, retryDeadLetters, showDeadLetter } from '../../lib/queues/dead-letters.js';
-import { RetryQueue, retryJobId } from '../../lib/queues/retry-queue.js';
+import { RetryQueue, retryJobId, retryQueueName } from '../../lib/queues/retry-queue.js';
+import { createMetrics } from '../../lib/api/metrics.js';
 import { createCustomer, deleteCustomer, deliveriesOf, startTestNotifier, testContext, transactionCompleted, waitFor } from '../support/harness.js';
 
 let ctx: AppContext;
@@ -120,6 +121,15 @@ describe('retries through BullMQ', () => {
     const all = await listDeadLetters(ctx.pool, { channel: 'sms', includeResolved: true, limit: 500 });
     expect(all.items.find((i) => i.deliveryId === dead.id)).toMatchObject({ discardReason: 'customer closed account' });
     expect((await retryDeadLetters(ctx.pool, [dead.id])).retried).toEqual([]);
+  });
+
+  it('exposes the queue it schedules on, for the metrics to read its depth from', async () => {
+    const n = await start(scriptedSms(['ok']));
+    expect(n.retryJobs?.name).toBe(retryQueueName);
+    const metrics = createMetrics();
+    metrics.watchRetryQueue(n.retryJobs!);
+    const text = await metrics.registry.metrics();
+    for (const state of ['waiting', 'delayed', 'active', 'failed']) expect(text).toMatch(new RegExp(`herald_retry_queue_jobs\\{state="${state}"\\} \\d+`));
   });
 
   it('enqueues one job when two instances schedule the same retry', async () => {

@@ -7,6 +7,8 @@ export interface RateLimitOptions {
   windowMs: number;
   /** Requests per window for a key without a limit of its own. */
   defaultMax: number;
+  /** Told when a request went through uncounted because the store failed (Redis away). */
+  onStoreError?: (error: Error) => void;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface RateLimitOptions {
  * Performance), and the store, where the counting is, was already ours.
  */
 export function registerRateLimit(app: FastifyInstance, options: RateLimitOptions): void {
-  const { store, windowMs, defaultMax } = options;
+  const { store, windowMs, defaultMax, onStoreError } = options;
   app.addHook('preParsing', (request, reply, payload, done) => {
     const key = request.apiKey;
     if (!key) {
@@ -33,6 +35,7 @@ export function registerRateLimit(app: FastifyInstance, options: RateLimitOption
       key.id,
       (error, count) => {
         if (error || !count) {
+          if (error) onStoreError?.(error);
           done(null, payload);
           return;
         }

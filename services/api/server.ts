@@ -99,12 +99,19 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const apiKeys = registerAuth(app, ctx, apiConfig);
+  let limitsOffWarnedAt = -Infinity;
   registerRateLimit(app, {
     // One INCRBY per key per event-loop turn instead of one per request. ctx.redis fails fast
-    // while Redis is away (no offline queue); the hook then lets requests through.
+    // while Redis is away (no offline queue); the hook then lets requests through, and the log
+    // says so every 10 s at most, since the limits are not enforced meanwhile.
     store: new CoalescingRedisStore(ctx.redis, 'herald:rate-limit:'),
     windowMs: 60_000,
     defaultMax: apiConfig.API_RATE_LIMIT_PER_MINUTE,
+    onStoreError: (error) => {
+      if (performance.now() - limitsOffWarnedAt < 10_000) return;
+      limitsOffWarnedAt = performance.now();
+      app.log.warn({ err: error }, 'rate limits not enforced: their Redis count failed; requests are let through');
+    },
   });
 
   const deps: RouteDeps = { ctx, metrics, apiConfig, apiKeys };

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ApiKeyRecord } from '../../lib/api/api-keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../lib/app-context.js';
 import { CoalescingRedisStore } from '../../lib/api/rate-limit-store.js';
 import { createRedis, type Redis } from '../../lib/redis.js';
+import { registerRateLimit } from '../../services/api/rate-limit.js';
 import { buildServer } from '../../services/api/server.js';
 import { testContext } from '../support/harness.js';
 import { inject, TestKeys } from './api-support.js';
@@ -107,6 +109,27 @@ describe('rate limiting: CoalescingRedisStore and the API hook', () => {
     } finally {
       await awayApp.close();
       await away.close();
+    }
+  });
+
+  it('the hook tells its owner about each request it let through uncounted', async () => {
+    const down = createRedis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    const failures: Error[] = [];
+    const bare = Fastify();
+    bare.decorateRequest('apiKey', null);
+    bare.addHook('onRequest', async (request) => {
+      request.apiKey = { id: 'k1', rateLimitPerMinute: 1 } as ApiKeyRecord;
+    });
+    registerRateLimit(bare, { store: new CoalescingRedisStore(down, prefix), windowMs: 60_000, defaultMax: 1, onStoreError: (error) => failures.push(error) });
+    bare.get('/', async () => ({ ok: true }));
+    try {
+      const statuses = [];
+      for (let i = 0; i < 2; i++) statuses.push((await bare.inject({ method: 'GET', url: '/' })).statusCode);
+      expect(statuses).toEqual([200, 200]);
+      expect(failures).toHaveLength(2);
+    } finally {
+      await bare.close();
+      down.disconnect();
     }
   });
 });

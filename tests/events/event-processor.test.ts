@@ -17,8 +17,34 @@ afterAll(async () => {
   await ctx.close();
 });
 
-function processor(handlers: DurableHandler[], maxAttempts = 3) {
-  return new EventProcessor({ pool: ctx.pool, handlers, logger: ctx.logger, graceMs: 0, batchSize: 100, maxAttempts });
+function processor(handlers: DurableHandler[], maxAttempts = 3, batchSize = 100) {
+  return new EventProcessor({ pool: ctx.pool, handlers, logger: ctx.logger, graceMs: 0, batchSize, maxAttempts });
+}
+
+/** A handler whose after-commit work (the sends, in the notifier) waits until `release()`. */
+function heldAfterCommit() {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const claimed: string[] = [];
+  const handler: DurableHandler = {
+    name: 'held-sends',
+    types: ['transaction.completed'],
+    async handle(events: StoredEvent[]) {
+      claimed.push(...events.map((e) => e.id));
+      return () => held;
+    },
+  };
+  return { handler, claimed, release };
+}
+
+async function publishedIds(n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const event = transactionCompleted(customer);
+    await ctx.bus.publish(event);
+    ids.push(event.id);
+  }
+  return ids;
 }
 
 /** Records which events it saw, and writes a row so we can see its writes commit or roll back. */
@@ -134,5 +160,37 @@ describe('EventProcessor', () => {
     const outcome = await processor([handler]).sweepAll();
     expect(outcome.processed).toBeGreaterThanOrEqual(1);
     expect(handler.seen).toContain(event.id);
+  });
+
+  it('claims new events while small earlier batches are still running their after-commit work', async () => {
+    const { handler, claimed, release } = heldAfterCommit();
+    const p = processor([handler]);
+    const ids = await publishedIds(6);
+    try {
+      // One hint at a time: six batches of one event, each left sending.
+      for (const [i, id] of ids.entries()) {
+        const late = new Promise((_, reject) => setTimeout(() => reject(new Error(`claim ${i + 1} waited for earlier batches’ sends`)), 2_000));
+        await Promise.race([p.hint(id), late]);
+      }
+      expect(claimed).toEqual(ids);
+    } finally {
+      release();
+      await p.drain();
+    }
+  });
+
+  it('stops claiming once four batches’ worth of events are still sending, and goes on when they finish', async () => {
+    const { handler, claimed, release } = heldAfterCommit();
+    const p = processor([handler], 3, 2); // four batches' worth: 8 events
+    const ids = await publishedIds(20);
+    const hints = ids.map((id) => p.hint(id));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // At most the bound plus the claims already under way (two at a time, of 2 events each).
+    expect(claimed.length).toBeGreaterThanOrEqual(8);
+    expect(claimed.length).toBeLessThanOrEqual(12);
+    release();
+    await Promise.all(hints);
+    await p.drain();
+    expect([...claimed].sort()).toEqual([...ids].sort());
   });
 });

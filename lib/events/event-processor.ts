@@ -116,15 +116,15 @@ export const claimTransactionSettings = ['SET LOCAL enable_seqscan = off'] as co
  * events whose sends may still be running while more are claimed. Counted in events, not
  * batches: at a steady rate hint batches hold a few events each, and four of them in flight
  * made every new event wait for an earlier one's sends before its fan-out (with 20 ms
- * providers, stored → fanned out p50 12 ms against 2, publish→SENT p99 51 against 36; README,
- * Performance).
+ * providers, stored → fanned out p50 12 ms against 2, publish→SENT p99 50-51 against 33-36;
+ * README, Performance).
  */
 const settlingBatches = 4;
 
 export class EventProcessor {
   private readonly hints: Batcher<string, void>;
-  /** Each batch still sending, with how many events it holds. */
-  private readonly settling = new Map<Promise<void>, number>();
+  private readonly settling = new Set<Promise<void>>();
+  /** The events those batches hold. */
   private settlingEvents = 0;
 
   constructor(private readonly options: EventProcessorOptions) {
@@ -182,7 +182,7 @@ export class EventProcessor {
 
   async drain(): Promise<void> {
     await this.hints.drain();
-    await Promise.all(this.settling.keys());
+    await Promise.all(this.settling);
   }
 
   /**
@@ -192,10 +192,10 @@ export class EventProcessor {
    * being claimed at that moment), so memory stays bounded under any backlog.
    */
   private async claimPipelined(c: Claim, params: unknown[]): Promise<ProcessOutcome> {
-    while (this.settlingEvents >= this.options.batchSize * settlingBatches) await Promise.race(this.settling.keys());
+    while (this.settlingEvents >= this.options.batchSize * settlingBatches) await Promise.race(this.settling);
     const { settled, ...outcome } = await this.claimAndCommit(c, params, false);
     const events = outcome.processed + outcome.failed;
-    this.settling.set(settled, events);
+    this.settling.add(settled);
     this.settlingEvents += events;
     void settled.finally(() => {
       this.settling.delete(settled);

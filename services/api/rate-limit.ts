@@ -2,10 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../../lib/api/http-errors.js';
 import type { CoalescingRedisStore } from '../../lib/api/rate-limit-store.js';
 
+/** Limits are per minute: an API key's `rate_limit_per_minute`, or the default. */
+const windowMs = 60_000;
+
 export interface RateLimitOptions {
   store: CoalescingRedisStore;
-  windowMs: number;
-  /** Requests per window for a key without a limit of its own. */
+  /** Requests per minute for a key without a limit of its own. */
   defaultMax: number;
   /** Told when a request went through uncounted because the store failed (Redis away). */
   onStoreError?: (error: Error) => void;
@@ -23,7 +25,7 @@ export interface RateLimitOptions {
  * Performance), and the store, where the counting is, was already ours.
  */
 export function registerRateLimit(app: FastifyInstance, options: RateLimitOptions): void {
-  const { store, windowMs, defaultMax, onStoreError } = options;
+  const { store, defaultMax, onStoreError } = options;
   app.addHook('preParsing', (request, reply, payload, done) => {
     const key = request.apiKey;
     if (!key) {

@@ -105,7 +105,6 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
     // while Redis is away (no offline queue); the hook then lets requests through, and the log
     // says so every 10 s at most, since the limits are not enforced meanwhile.
     store: new CoalescingRedisStore(ctx.redis, 'herald:rate-limit:'),
-    windowMs: 60_000,
     defaultMax: apiConfig.API_RATE_LIMIT_PER_MINUTE,
     onStoreError: (error) => {
       if (performance.now() - limitsOffWarnedAt < 10_000) return;

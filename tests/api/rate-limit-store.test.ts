@@ -120,7 +120,7 @@ describe('rate limiting: CoalescingRedisStore and the API hook', () => {
     bare.addHook('onRequest', async (request) => {
       request.apiKey = { id: 'k1', rateLimitPerMinute: 1 } as ApiKeyRecord;
     });
-    registerRateLimit(bare, { store: new CoalescingRedisStore(down, prefix), windowMs: 60_000, defaultMax: 1, onStoreError: (error) => failures.push(error) });
+    registerRateLimit(bare, { store: new CoalescingRedisStore(down, prefix), defaultMax: 1, onStoreError: (error) => failures.push(error) });
     bare.get('/', async () => ({ ok: true }));
     try {
       const statuses = [];
